@@ -1,0 +1,50 @@
+"""Scoring a comment: moderation, claims grounded against its article, stance."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from model.errors import InputError, UnknownArticle
+from model.result import ArticleIn, CommentIn, Result
+from serve.deps import PipelineDep, SessionDep
+from serve.problems import PROBLEM_RESPONSES
+from serve.store import get_article, save_result, upsert_article
+
+router = APIRouter(prefix="/comments", tags=["comments"], responses=PROBLEM_RESPONSES)
+
+
+class ArticleMismatch(InputError):
+    code = "article_mismatch"
+
+
+# `article` is optional: without it the comment's `article_id` names a stored article,
+# and without either only moderation runs.
+class ScoreRequest(BaseModel):
+    comment: CommentIn
+    article: ArticleIn | None = None
+
+
+@router.post(":score", response_model=Result)
+def score_comment(request: ScoreRequest, pipeline: PipelineDep, session: SessionDep) -> Result:
+    """Score one comment against its article (sent inline or stored earlier)."""
+    comment, article = request.comment, request.article
+    pipeline.validate_comment(comment)
+    if article is not None:
+        if comment.article_id not in (None, article.id):
+            raise ArticleMismatch(
+                f"comment.article_id {comment.article_id!r} differs from article.id {article.id!r}"
+            )
+        pipeline.validate_article(article)
+        upsert_article(session, article=article)
+    elif comment.article_id is not None:
+        article = get_article(session, article_id=comment.article_id)
+        if article is None:
+            raise UnknownArticle(
+                f"No article with id {comment.article_id!r} is stored; "
+                "PUT /v1/articles/{id} first, or send it as `article`"
+            )
+    result = pipeline.score(comment, article)
+    save_result(session, result=result)
+    session.commit()
+    return result

@@ -1,0 +1,115 @@
+"""The `rebut` command: one Typer app, one sub-command per job.
+
+rebut serve --port 8000
+rebut score --articles articles.jsonl --comments comments.jsonl --out results.jsonl
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serve.config import get_settings
+from training import cli as training_cli
+
+app = typer.Typer(
+    name="rebut",
+    help="Score reader comments: moderation, claims grounded in the article, stance.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _input_file(help: str) -> typer.models.OptionInfo:
+    return typer.Option(exists=True, dir_okay=False, readable=True, help=help)
+
+
+ModelDir = Annotated[
+    Path | None,
+    typer.Option(help="Exported model directory; default REBUT_MODEL_DIR, else the bundled one."),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default REBUT_HOST, else 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default REBUT_PORT, else 8000.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes, each with its model.")] = 1,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "serve.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers,
+    )
+
+
+@app.command()
+def score(
+    articles: Annotated[Path, _input_file('ARTICLES.jsonl: {"id", "title"?, "body"} a line.')],
+    comments: Annotated[Path, _input_file('COMMENTS.jsonl: {"id", "text", "article_id"?} a line.')],
+    out: Annotated[Path, typer.Option(dir_okay=False, help="RESULTS.jsonl, one line a comment.")],
+    errors: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Errors with line numbers; default OUT.errors.jsonl."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Comments per model call.")] = 32,
+    model_dir: ModelDir = None,
+) -> None:
+    """Score COMMENTS.jsonl against ARTICLES.jsonl into RESULTS.jsonl."""
+    from model.pipeline import Pipeline
+    from serve.batch import score_files
+
+    errors = errors or out.with_name(out.name + ".errors.jsonl")
+    for path in (out, errors):
+        if not path.parent.is_dir():
+            typer.echo(f"error: {path.parent} is not a directory", err=True)
+            raise typer.Exit(2)
+
+    started = time.perf_counter()
+    try:
+        pipeline = Pipeline.from_dir(model_dir or get_settings().model_dir)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"loaded model {pipeline.model_version} in {time.perf_counter() - started:.1f}s",
+        err=True,
+    )
+    try:
+        summary = score_files(
+            pipeline,
+            articles_path=articles,
+            comments_path=comments,
+            out_path=out,
+            errors_path=errors,
+            batch_size=batch_size,
+        )
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    article_note = f", {summary.article_errors} bad article lines" if summary.article_errors else ""
+    typer.echo(
+        f"scored {summary.scored} comments, {summary.errors} errors{article_note} "
+        f"in {summary.seconds:.1f}s ({summary.rate:.1f} comments/s) -> {out}; errors -> {errors}",
+        err=True,
+    )
+    if summary.failed:
+        typer.echo(
+            f"error: the model failed on {summary.failed} well-formed comments (see above)",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+# train, export and eval live with the training code; they import torch only when run
+training_cli.register(app)

@@ -1,0 +1,37 @@
+"""The FastAPI app. Build it with `create_app()`; run it with `rebut serve`, or
+`uvicorn --factory serve.main:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from model.pipeline import Pipeline
+from serve.api.main import api_router, root_router
+from serve.body_guard import BodyGuard
+from serve.config import Settings, get_settings
+from serve.problems import add_problem_handlers
+from serve.store import make_engine, make_sessionmaker
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pipeline = Pipeline.from_dir(settings.model_dir)
+        engine = make_engine(settings.database_url)
+        app.state.sessions = make_sessionmaker(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="rebut", version=version("rebut"), lifespan=lifespan, docs_url="/docs")
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    add_problem_handlers(app)
+    app.include_router(root_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,106 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`).
+
+Every error the API returns has the same body: `type`, `title`, `status`, `detail`, plus
+`code`, a stable machine-readable name (`empty_text`, `text_too_long`, `unknown_article`,
+`invalid_json`, ...) that clients branch on instead of parsing `detail`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from model.errors import InputError
+
+PROBLEM_JSON = "application/problem+json"
+
+INPUT_ERROR_STATUS: dict[str, int] = {
+    "empty_text": 400,
+    "text_too_long": 413,
+    "unknown_article": 404,
+    "article_mismatch": 422,
+}
+
+
+class Problem(BaseModel):
+    """An error body. `type` is about:blank, so `title` is the HTTP status phrase."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+# For `responses=` on routes, so /docs shows the error bodies beside the result.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}} for status in (400, 404, 413, 422)
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, code=code)
+    content = body.model_dump() | jsonable_encoder(extensions)
+    return JSONResponse(content, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _code_for_status(status: int) -> str:
+    """`not_found`, `method_not_allowed`, ... for errors raised outside rebut's code."""
+    try:
+        return HTTPStatus(status).name.lower()
+    except ValueError:
+        return "http_error"
+
+
+async def _input_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    return problem_response(INPUT_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        reason = (bad_json.get("ctx") or {}).get("error", "JSON decode error")
+        position = bad_json["loc"][-1]
+        detail = f"Body is not valid JSON: {reason} at character {position}"
+        return problem_response(400, "invalid_json", detail)
+    # `input` is left out: it can be the whole oversized or unreadable value sent.
+    fields = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in errors]
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in fields)
+    return problem_response(422, "invalid_request", detail, errors=fields)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        exc.status_code, _code_for_status(exc.status_code), detail, headers=exc.headers
+    )
+
+
+async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # The traceback goes to the server log (uvicorn logs it); the client learns nothing more.
+    return problem_response(500, "internal_error", "The server failed to handle this request")
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
