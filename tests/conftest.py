@@ -1,0 +1,172 @@
+"""Fixtures: the real server in a subprocess, the seed example, and the contract checks the
+API and batch tests share.
+
+    .venv/bin/pytest tests/test_api.py tests/test_cli.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+
+ROOT = Path(__file__).parents[1]
+SEED_DIR = ROOT / "../shared/seed"
+SEED_CLAIM = "Assad's forces did a leaflet drop on the town before the assault"
+SERVER_START_TIMEOUT_S = 180  # loading the ONNX models on a cold disk can take a while
+
+CheckResult = Callable[..., None]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_health(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"server not healthy after {SERVER_START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of `uvicorn --factory serve.main:create_app` with its own SQLite file."""
+    workdir = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REBUT_DATABASE_URL": f"sqlite:///{workdir / 'rebut.db'}",
+        "REBUT_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+    }
+    log = workdir / "server.log"
+    command = [sys.executable, "-m", "uvicorn", "--factory", "serve.main:create_app"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as log_file:
+        # cwd is the temp dir, so a developer's .env cannot leak into the test server.
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=log_file)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(base_url, process, log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def seed() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seed (article, comment) from ../shared/seed, as plain JSON objects."""
+    article_path, comment_path = SEED_DIR / "article.json", SEED_DIR / "comment.json"
+    if not (article_path.is_file() and comment_path.is_file()):
+        pytest.skip(f"no seed example in {SEED_DIR.resolve()}")
+    return json.loads(article_path.read_text()), json.loads(comment_path.read_text())
+
+
+def _check_probability(value: Any, where: str) -> None:
+    assert isinstance(value, int | float) and 0.0 <= value <= 1.0, f"{where} = {value!r}"
+
+
+def check_result(result: dict[str, Any], comment_text: str, article_body: str | None) -> None:
+    """Assert `result` has every field of ../shared/CONTRACT.md, probabilities in [0, 1] and
+    offsets that slice the texts they point into."""
+    expected = {"comment_id", "article_id", "model_version", "moderation"}
+    assert expected | {"claims", "stance", "hints"} <= result.keys()
+    assert isinstance(result["model_version"], str) and result["model_version"]
+
+    moderation = result["moderation"]
+    assert isinstance(moderation["flagged"], bool)
+    assert moderation["action"] in ("approve", "review", "reject")
+    assert set(ATTRIBUTES) <= moderation["attributes"].keys()
+    for name, p in moderation["attributes"].items():
+        _check_probability(p, f"moderation.attributes.{name}")
+
+    for i, claim in enumerate(result["claims"]):
+        assert {"text", "start", "end", "check_worthiness", "status", "scores", "evidence"} <= (
+            claim.keys()
+        )
+        assert 0 <= claim["start"] < claim["end"] <= len(comment_text)
+        assert comment_text[claim["start"] : claim["end"]] == claim["text"]
+        _check_probability(claim["check_worthiness"], f"claims[{i}].check_worthiness")
+        if article_body is None:
+            assert claim["status"] is None and claim["evidence"] == []
+            continue
+        assert claim["status"] in GROUNDING_LABELS
+        assert set(GROUNDING_LABELS) == claim["scores"].keys()
+        for label, p in claim["scores"].items():
+            _check_probability(p, f"claims[{i}].scores.{label}")
+        for j, evidence in enumerate(claim["evidence"]):
+            assert {"text", "start", "end", "score"} <= evidence.keys()
+            assert 0 <= evidence["start"] < evidence["end"] <= len(article_body)
+            assert article_body[evidence["start"] : evidence["end"]] == evidence["text"]
+            _check_probability(evidence["score"], f"claims[{i}].evidence[{j}].score")
+
+    if article_body is None:
+        assert result["stance"] is None
+    else:
+        assert result["stance"]["label"] in STANCE_LABELS
+        assert set(STANCE_LABELS) == result["stance"]["scores"].keys()
+        for label, p in result["stance"]["scores"].items():
+            _check_probability(p, f"stance.scores.{label}")
+
+    for hint in result["hints"]:
+        assert {"type", "message", "claim"} <= hint.keys()
+        assert isinstance(hint["message"], str) and hint["message"]
+        assert hint["claim"] is None or 0 <= hint["claim"] < len(result["claims"])
+
+
+def check_seed_result(
+    result: dict[str, Any], article: dict[str, Any], comment: dict[str, Any]
+) -> None:
+    """The seed's known answer: the leaflet drop is not in the article with evidence, and the
+    comment is not abuse. (That it disputes the article is checked apart, in
+    test_seed_stance_is_disputes, while the stance model misses it.)"""
+    check_result(result, comment["text"], article["body"])
+    assert result["comment_id"] == comment["id"]
+    claims = [c for c in result["claims"] if SEED_CLAIM in c["text"]]
+    assert claims, f"no claim covers {SEED_CLAIM!r}: {[c['text'] for c in result['claims']]}"
+    assert claims[0]["status"] == "not_in_article", claims[0]
+    assert claims[0]["evidence"], "a not_in_article claim still shows the closest passages"
+    assert result["moderation"]["flagged"] is False, result["moderation"]
+
+
+# The first stance head (frozen MiniLM features, logistic regression; dev macro-F1 0.60)
+# calls the seed "discusses" with p=0.85; issue 5 replaces it. strict: once a model gets it
+# right this test fails, so the marker comes off and the check is a plain assertion again.
+SEED_STANCE_XFAIL = pytest.mark.xfail(
+    strict=True, reason="stance head v0.1 calls the seed 'discusses' (issue 5)"
+)
+
+
+@pytest.fixture(scope="session")
+def check() -> CheckResult:
+    return check_result
+
+
+@pytest.fixture(scope="session")
+def check_seed() -> CheckResult:
+    return check_seed_result
