@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
 from training import datasets as ds
 
 DATA = ds.default_data_dir()
@@ -31,7 +32,7 @@ def test_moderation_labels_and_groups() -> None:
     train, dev = ds.load_moderation()
     assert train and dev
     for e in train + dev:
-        assert set(e.labels) == set(ds.ATTRIBUTES)
+        assert set(e.labels) == set(ATTRIBUTES)
         assert all(v is None or 0.0 <= v <= 1.0 for v in e.labels.values())
         assert any(v is not None for v in e.labels.values()), e
         assert e.text.strip()
@@ -59,8 +60,8 @@ def test_checkworthy_labels_and_no_shared_text() -> None:
 def test_stance_labels_and_groups() -> None:
     train, dev = ds.load_stance()
     assert train and dev
-    assert {e.label for e in train} == set(ds.STANCE_LABELS)
-    assert {e.label for e in dev} <= set(ds.STANCE_LABELS)
+    assert {e.label for e in train} == set(STANCE_LABELS)
+    assert {e.label for e in dev} <= set(STANCE_LABELS)
     assert not {e.group for e in train} & {e.group for e in dev}
     # FNC-1 bodies never straddle the split either (clusters contain whole bodies)
     fnc_train = {e.article_body for e in train if e.source == "fnc1"}
@@ -73,7 +74,7 @@ def test_grounding_labels_groups_and_balance() -> None:
     assert train and dev
     for split in (train, dev):
         labels = [e.label for e in split]
-        assert set(labels) == set(ds.GROUNDING_LABELS)
+        assert set(labels) == set(GROUNDING_LABELS)
         assert max(labels.count(x) for x in set(labels)) <= ds.MAX_LABEL_SHARE * len(labels) + 1
     assert not {e.article_id for e in train} & {e.article_id for e in dev}
 

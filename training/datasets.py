@@ -38,18 +38,8 @@ from typing import Protocol, TypeVar
 
 import pysbd
 
-# Mirrors model/result.py (not imported: model/ pulls in onnxruntime).
-ATTRIBUTES: tuple[str, ...] = (
-    "toxicity",
-    "severe_toxicity",
-    "insult",
-    "threat",
-    "identity_attack",
-    "profanity",
-    "spam",
-)
-GROUNDING_LABELS: tuple[str, ...] = ("supported", "contradicted", "not_in_article")
-STANCE_LABELS: tuple[str, ...] = ("agrees", "disputes", "discusses", "unrelated")
+from model.result import ATTRIBUTES
+
 TASKS: tuple[str, ...] = ("moderation", "checkworthy", "grounding", "stance")
 
 SPLIT_SALT = "rebut-split-v1"  # changing it reshuffles every dev split

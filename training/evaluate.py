@@ -179,55 +179,50 @@ def headline(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
 
 
+def task_metrics(task: str, dev: list, probabilities: np.ndarray, thresholds: dict) -> dict:
+    """The dev figures of one task from its head's probabilities on the dev examples; used
+    by `rebut train` as it fits and by `rebut eval` on the exported files, so they agree."""
+    from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+    from training.labels import moderation_matrix
+
+    sources = [e.source for e in dev]
+    if task == "moderation":
+        y = moderation_matrix(dev)
+        return moderation_metrics(
+            dev, y, probabilities, list(ATTRIBUTES), thresholds["moderation"]["flag"]
+        )
+    if task == "checkworthy":
+        y = np.array([e.label for e in dev])
+        return binary_metrics(y, probabilities[:, 1], thresholds["checkworthy"], sources)
+    labels = list(GROUNDING_LABELS if task == "grounding" else STANCE_LABELS)
+    y = np.array([labels.index(e.label) for e in dev])
+    out = multiclass_metrics(y, probabilities, labels, sources)
+    if task == "grounding":
+        out["supported_vs_not_balanced_accuracy"] = supported_vs_not(y, probabilities)
+    else:
+        fnc = [i for i, s in enumerate(sources) if s == "fnc1"]
+        out["fnc1_weighted_score"] = fnc_score(
+            [labels[y[i]] for i in fnc], [labels[int(probabilities[i].argmax())] for i in fnc]
+        )
+    return out
+
+
 def evaluate_model_dir(
     model_dir: Path, task: str, data_dir: Path | None = None, cache_dir: Path = Path("cache")
 ) -> dict:
     """Recompute a task's dev metrics from the ONNX files in model_dir."""
     from model.encoder import Encoder
     from model.heads import Head
-    from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
-    from training import datasets
     from training.embedding_cache import CachingEncoder
-    from training.train import Featurizer, _labels_matrix
+    from training.train import Featurizer, load_task
 
     config = json.loads((model_dir / "pipeline.json").read_text())
     encoder = CachingEncoder(Encoder(model_dir / "encoder").load(), cache_dir)
-    f = Featurizer(encoder)
     spec = config["heads"][task]
     head = Head(model_dir / spec["file"], spec["labels"]).load()
     try:
-        if task == "moderation":
-            _, dev = datasets.load_moderation(data_dir)
-            p = head.predict_proba(f.moderation([e.text for e in dev]))
-            flag = config["thresholds"]["moderation"]["flag"]
-            return moderation_metrics(dev, _labels_matrix(dev), p, list(ATTRIBUTES), flag)
-        if task == "checkworthy":
-            _, dev = datasets.load_checkworthy(data_dir)
-            p = head.predict_proba(f.checkworthy([e.text for e in dev]))[:, 1]
-            return binary_metrics(
-                np.array([e.label for e in dev]),
-                p,
-                config["thresholds"]["checkworthy"],
-                [e.source for e in dev],
-            )
-        if task == "grounding":
-            _, dev = datasets.load_grounding(data_dir)
-            p = head.predict_proba(f.grounding(dev))
-            y = np.array([list(GROUNDING_LABELS).index(e.label) for e in dev])
-            out = multiclass_metrics(y, p, list(GROUNDING_LABELS), [e.source for e in dev])
-            out["supported_vs_not_balanced_accuracy"] = supported_vs_not(y, p)
-            return out
-        if task == "stance":
-            _, dev = datasets.load_stance(data_dir)
-            p = head.predict_proba(f.stance(dev))
-            labels = list(STANCE_LABELS)
-            y = np.array([labels.index(e.label) for e in dev])
-            out = multiclass_metrics(y, p, labels, [e.source for e in dev])
-            out["fnc1_weighted_score"] = fnc_score(
-                [labels[i] for i, e in zip(y, dev) if e.source == "fnc1"],
-                [labels[i] for i, e in zip(p.argmax(1), dev) if e.source == "fnc1"],
-            )
-            return out
+        _, dev = load_task(task, data_dir)
+        features = Featurizer(encoder).features(task, dev)
+        return task_metrics(task, dev, head.predict_proba(features), config["thresholds"])
     finally:
         encoder.save()
-    raise ValueError(f"unknown task {task!r}; choose moderation, checkworthy, grounding or stance")

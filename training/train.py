@@ -17,7 +17,7 @@ import json
 import pickle
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from model.moderation import comment_features
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
 from model.sentences import split_sentences
 from model.stance import stance_features
-from training import datasets, evaluate
+from training import datasets, evaluate, labels
 from training.embedding_cache import CachingEncoder
 from training.export_encoder import export_encoder
 from training.heads import LinearHead
@@ -81,6 +81,16 @@ class Featurizer:
             self.indexes[key] = ArticleIndex.build(key, title, body, self.encoder)
         return self.indexes[key]
 
+    def features(self, task: str, examples: list) -> np.ndarray:
+        """The feature matrix the task's head reads, exactly as model/ computes it."""
+        if task == "moderation":
+            return self.moderation([e.text for e in examples])
+        if task == "checkworthy":
+            return self.checkworthy([e.text for e in examples])
+        if task == "grounding":
+            return self.grounding(examples)
+        return self.stance(examples)
+
     def moderation(self, texts: list[str]) -> np.ndarray:
         return np.stack([comment_features(v) for v in self.sentence_vectors(texts)])
 
@@ -118,85 +128,54 @@ class Featurizer:
         )
 
 
-# Sources curated for abuse (talk pages, news comments, tweets) contain no commercial spam,
-# so their texts are spam negatives. Without them the spam head only ever sees YouTube
-# comments and learns "not YouTube" as spam (it scored the seed comment 0.97).
-SPAM_NEGATIVE_SOURCES = frozenset({"jigsaw", "civil_comments_spans", "davidson", "olid"})
-
-
-def _labels_matrix(examples: list[datasets.ModerationExample]) -> np.ndarray:
-    examples = [
-        replace(e, labels={**e.labels, "spam": 0.0})
-        if e.source in SPAM_NEGATIVE_SOURCES and e.labels.get("spam") is None
-        else e
-        for e in examples
-    ]
-    return np.array(
-        [
-            [np.nan if e.labels.get(a) is None else float(e.labels[a]) for a in ATTRIBUTES]
-            for e in examples
-        ],
-        dtype=np.float64,
-    )
-
-
-def train_moderation(f: Featurizer, cfg: TrainConfig) -> tuple[LinearHead, dict, dict]:
-    train, dev = datasets.load_moderation(cfg.data_dir, limit_per_source=cfg.limit_per_source)
-    X, Xd = f.moderation([e.text for e in train]), f.moderation([e.text for e in dev])
-    y, yd = _labels_matrix(train), _labels_matrix(dev)
-    head = LinearHead(list(ATTRIBUTES), multilabel=True, C=cfg.C["moderation"]).fit(X, y)
-    pd = head.predict_proba(Xd)
-    thresholds = evaluate.pick_flag_thresholds(yd, pd, list(ATTRIBUTES))
-    metrics = evaluate.moderation_metrics(dev, yd, pd, list(ATTRIBUTES), thresholds)
-    policy = {
-        "flag": {a: thresholds[a] for a in FLAG_ATTRIBUTES},
-        # reject outright only what is near-certain and severe; everything else is reviewed
-        "reject": {"severe_toxicity": 0.9, "threat": 0.9},
+def load_task(task: str, data_dir: Path | None, limit_per_source: int | None = None) -> tuple:
+    loaders = {
+        "moderation": datasets.load_moderation,
+        "checkworthy": datasets.load_checkworthy,
+        "grounding": datasets.load_grounding,
+        "stance": datasets.load_stance,
     }
-    return head, policy, {"train_examples": len(train), "dev_examples": len(dev), **metrics}
+    if task not in loaders:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(loaders)}")
+    return loaders[task](data_dir, limit_per_source=limit_per_source)
 
 
-def train_checkworthy(f: Featurizer, cfg: TrainConfig) -> tuple[LinearHead, float, dict]:
-    train, dev = datasets.load_checkworthy(cfg.data_dir, limit_per_source=cfg.limit_per_source)
-    X, Xd = f.checkworthy([e.text for e in train]), f.checkworthy([e.text for e in dev])
-    y, yd = np.array([e.label for e in train]), np.array([e.label for e in dev])
-    head = LinearHead(CHECKWORTHY_LABELS, C=cfg.C["checkworthy"], class_weight="balanced").fit(X, y)
-    pd = head.predict_proba(Xd)[:, 1]
-    threshold = evaluate.best_f1_threshold(yd, pd)
-    metrics = evaluate.binary_metrics(yd, pd, threshold, sources=[e.source for e in dev])
-    return head, threshold, {"train_examples": len(train), "dev_examples": len(dev), **metrics}
+def fit_head(task: str, X: np.ndarray, train: list, cfg: TrainConfig) -> LinearHead:
+    if task == "moderation":
+        # calibrated probabilities matter more than recall here: thresholds come after
+        head = LinearHead(list(ATTRIBUTES), multilabel=True, C=cfg.C[task])
+        return head.fit(X, labels.moderation_matrix(train))
+    names = {
+        "checkworthy": CHECKWORTHY_LABELS,
+        "grounding": list(GROUNDING_LABELS),
+        "stance": list(STANCE_LABELS),
+    }[task]
+    head = LinearHead(names, C=cfg.C[task], class_weight="balanced")
+    return head.fit(X, labels.class_indexes(train, names))
 
 
-def train_grounding(f: Featurizer, cfg: TrainConfig) -> tuple[LinearHead, dict]:
-    train, dev = datasets.load_grounding(cfg.data_dir, limit_per_source=cfg.limit_per_source)
-    X, Xd = f.grounding(train), f.grounding(dev)
-    labels = list(GROUNDING_LABELS)
-    y = np.array([labels.index(e.label) for e in train])
-    yd = np.array([labels.index(e.label) for e in dev])
-    head = LinearHead(labels, C=cfg.C["grounding"], class_weight="balanced").fit(X, y)
-    metrics = evaluate.multiclass_metrics(
-        yd, head.predict_proba(Xd), labels, [e.source for e in dev]
-    )
-    metrics["supported_vs_not_balanced_accuracy"] = evaluate.supported_vs_not(
-        yd, head.predict_proba(Xd)
-    )
-    return head, {"train_examples": len(train), "dev_examples": len(dev), **metrics}
+def choose_thresholds(task: str, dev: list, probabilities: np.ndarray) -> dict:
+    """Operating points picked on the dev split (never on any benchmark's test split)."""
+    if task == "moderation":
+        flag = evaluate.pick_flag_thresholds(
+            labels.moderation_matrix(dev), probabilities, list(ATTRIBUTES)
+        )
+        # reject outright only what is near-certain and severe; everything else is reviewed
+        return {"moderation": {"flag": flag, "reject": {"severe_toxicity": 0.9, "threat": 0.9}}}
+    if task == "checkworthy":
+        y = np.array([e.label for e in dev])
+        return {"checkworthy": round(evaluate.best_f1_threshold(y, probabilities[:, 1]), 4)}
+    return {}
 
 
-def train_stance(f: Featurizer, cfg: TrainConfig) -> tuple[LinearHead, dict]:
-    train, dev = datasets.load_stance(cfg.data_dir, limit_per_source=cfg.limit_per_source)
-    X, Xd = f.stance(train), f.stance(dev)
-    labels = list(STANCE_LABELS)
-    y = np.array([labels.index(e.label) for e in train])
-    yd = np.array([labels.index(e.label) for e in dev])
-    head = LinearHead(labels, C=cfg.C["stance"], class_weight="balanced").fit(X, y)
-    pd = head.predict_proba(Xd)
-    metrics = evaluate.multiclass_metrics(yd, pd, labels, [e.source for e in dev])
-    metrics["fnc1_weighted_score"] = evaluate.fnc_score(
-        [labels[i] for i, e in zip(yd, dev) if e.source == "fnc1"],
-        [labels[i] for i, e in zip(pd.argmax(1), dev) if e.source == "fnc1"],
-    )
-    return head, {"train_examples": len(train), "dev_examples": len(dev), **metrics}
+def train_task(task: str, f: Featurizer, cfg: TrainConfig) -> tuple[LinearHead, dict, dict]:
+    """Fit one head; returns it, the thresholds it sets, and its dev metrics."""
+    train, dev = load_task(task, cfg.data_dir, cfg.limit_per_source)
+    head = fit_head(task, f.features(task, train), train, cfg)
+    probabilities = head.predict_proba(f.features(task, dev))
+    thresholds = choose_thresholds(task, dev, probabilities)
+    metrics = evaluate.task_metrics(task, dev, probabilities, thresholds)
+    return head, thresholds, {"train_examples": len(train), "dev_examples": len(dev), **metrics}
 
 
 def _load_checkpoint(out: Path) -> dict:
@@ -224,15 +203,8 @@ def train(cfg: TrainConfig) -> dict:
     metrics: dict[str, dict] = dict(previous["report"]["metrics"]) if previous else {}
     try:
         for task in cfg.only or TASKS:
-            if task == "moderation":
-                heads[task], thresholds["moderation"], metrics[task] = train_moderation(f, cfg)
-            elif task == "checkworthy":
-                heads[task], threshold, metrics[task] = train_checkworthy(f, cfg)
-                thresholds["checkworthy"] = round(threshold, 4)
-            elif task == "grounding":
-                heads[task], metrics[task] = train_grounding(f, cfg)
-            else:
-                heads[task], metrics[task] = train_stance(f, cfg)
+            heads[task], chosen, metrics[task] = train_task(task, f, cfg)
+            thresholds.update(chosen)
             print(task, json.dumps(evaluate.headline(metrics[task])), flush=True)
     finally:
         encoder.save()
