@@ -38,7 +38,8 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
     lines = [
         f"# rebut model {pipeline['version']}",
         "",
-        f"Created {pipeline['created']} by `rebut train` in {report['seconds']} s. "
+        f"Exported {pipeline['created']}; the last `rebut train` call on its run took "
+        f"{report['seconds']} s (a `--only` call retrains some heads and keeps the rest). "
         f"Base encoder: {pipeline['base_model']}, exported to ONNX and quantised to int8 "
         "(per-channel dynamic quantisation); it is shared by four logistic-regression heads "
         "that read its sentence vectors (see model/ for the features of each).",
