@@ -12,6 +12,7 @@ costs no encoding, and an edited article is indexed afresh.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ import numpy as np
 
 from model.encoder import Encoder, TextEncoder
 from model.sentences import Span, split_sentences
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written in the text, thousands separators dropped ("40,000" -> "40000")."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def content_hash(title: str | None, body: str) -> str:
@@ -43,7 +51,9 @@ class ArticleIndex:
     embeddings: np.ndarray  # (len(passages), dim), unit vectors
     title_embedding: np.ndarray  # (dim,), the title and lead: what the article is about
     bm25: bm25s.BM25 | None  # None for an article with no word to index
+    passage_words: list[frozenset[str]]  # lexical tokens of each passage
     vocabulary: frozenset[str]  # lexical tokens of the whole article
+    numbers: frozenset[str]  # numbers in the body, as the grounding features compare them
 
     @classmethod
     def build(
@@ -73,7 +83,9 @@ class ArticleIndex:
             embeddings=np.concatenate([sentence_vectors, window_vectors]).astype(np.float32),
             title_embedding=vectors[-1],
             bm25=bm25,
+            passage_words=[frozenset(ts) for ts in tokens],
             vocabulary=frozenset(t for ts in tokens for t in ts),
+            numbers=frozenset(numbers_in(body)),
         )
 
     def lexical_scores(self, query_tokens: list[str]) -> np.ndarray:

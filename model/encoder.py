@@ -35,8 +35,6 @@ class Encoder:
             costs about 14% against batches of 8 (bench/).
     """
 
-    config_keys = ("onnx_file", "max_tokens", "batch_size")
-
     def __init__(
         self,
         model_dir: str | Path,

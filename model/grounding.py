@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.article_index import ArticleIndex, lexical_tokens
+from model.article_index import ArticleIndex, lexical_tokens, numbers_in
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Negation cues: a claim that negates what its passage asserts (or the reverse) is the
 # commonest shape of contradiction; the head learns how much the mismatch counts.
 _NEGATION = re.compile(
@@ -24,7 +23,6 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 RRF_K = 60  # the constant from Cormack et al. 2009; not tuned
-N_SCALARS = 12
 
 
 @dataclass
@@ -34,10 +32,6 @@ class Retrieval:
     passage_ids: list[int]  # indexes into ArticleIndex.passages
     similarities: list[float]  # cosine of each chosen passage to the claim, clipped to [0, 1]
     features: np.ndarray  # (2 * dim + N_SCALARS,)
-
-
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def _share(part: set[str], whole: set[str] | frozenset[str]) -> float:
@@ -77,8 +71,8 @@ def pair_features(
     top_cos = np.sort(cosines)[::-1][:3]
     top_cos = np.pad(top_cos, (0, 3 - len(top_cos)))
     claim_words = set(claim_tokens)
-    passage_words = set(lexical_tokens([best.text])[0])
-    claim_numbers = _numbers(claim)
+    passage_words = index.passage_words[chosen[0]]  # tokenised once, when indexed
+    claim_numbers = numbers_in(claim)
     names = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", claim[1:])}  # skip the first word
     claim_negated = bool(_NEGATION.search(claim))
     scalars = np.array(
@@ -87,8 +81,8 @@ def pair_features(
             float(lexical[chosen[0]]),
             _share(claim_words, passage_words),
             _share(claim_words, index.vocabulary),
-            _share(claim_numbers, _numbers(best.text)),
-            _share(claim_numbers, _numbers(index.body)),
+            _share(claim_numbers, numbers_in(best.text)),
+            _share(claim_numbers, index.numbers),
             float(bool(claim_numbers)),
             _share(names, index.vocabulary),
             float(claim_negated != bool(_NEGATION.search(best.text))),

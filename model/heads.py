@@ -21,8 +21,6 @@ class Head:
     labels: names of the output columns, in order (from pipeline.json).
     """
 
-    config_keys = ("file", "labels")
-
     def __init__(self, path: str | Path, labels: list[str], threads: int | None = None) -> None:
         self.path = Path(path)
         self.labels = list(labels)

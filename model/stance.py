@@ -9,8 +9,6 @@ import numpy as np
 
 from model.article_index import ArticleIndex, lexical_tokens
 
-N_SCALARS = 5
-
 
 def unit_mean(vectors: np.ndarray) -> np.ndarray:
     """The mean of unit vectors, scaled back to unit length."""
