@@ -99,3 +99,13 @@ def pair_features(
         similarities=[float(np.clip(cosines[p], 0.0, 1.0)) for p in chosen],
         features=features,
     )
+
+
+CROSS_ENCODER_PASSAGES = 2
+
+
+def evidence_text(index: ArticleIndex, retrieval: Retrieval) -> str:
+    """What the grounding cross-encoder reads beside the claim: its best passages, best
+    first, so that truncation drops the weaker one. Two, because a fact the article
+    spreads over distant sentences needs both in view."""
+    return " ".join(index.passages[p].text for p in retrieval.passage_ids[:CROSS_ENCODER_PASSAGES])

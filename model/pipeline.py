@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
+from model.claims import clause_parts
+from model.classifier import TextClassifier
 from model.encoder import Encoder
 from model.errors import EmptyText, TextTooLong
-from model.grounding import pair_features
+from model.grounding import evidence_text, pair_features
 from model.heads import Head
 from model.hints import write_hints
 from model.limits import MAX_ARTICLE_CHARS, MAX_COMMENT_CHARS
@@ -81,9 +83,19 @@ class Pipeline:
             name: Head(self.model_dir / spec["file"], spec["labels"], self.threads).load()
             for name, spec in config["heads"].items()
         }
-        missing = set(HEAD_NAMES) - set(self.heads_)
+        # a task is served by a head over shared vectors or by its own fine-tuned classifier
+        self.classifiers_ = {
+            name: TextClassifier(
+                self.model_dir / spec["path"],
+                spec["labels"],
+                max_tokens=spec.get("max_tokens", 128),
+                threads=self.threads,
+            ).load()
+            for name, spec in config.get("classifiers", {}).items()
+        }
+        missing = set(HEAD_NAMES) - set(self.heads_) - set(self.classifiers_)
         if missing:
-            raise ValueError(f"{config_path} lacks heads {sorted(missing)}")
+            raise ValueError(f"{config_path} has no head or classifier for {sorted(missing)}")
         thresholds = config["thresholds"]
         self.claim_threshold_: float = thresholds["checkworthy"]
         self.policy_ = Policy(
@@ -141,24 +153,19 @@ class Pipeline:
         moderation_p = self.heads_["moderation"].predict_proba(
             np.stack([comment_features(v) for v in per_comment])
         )
-        claim_p = self.heads_["checkworthy"].predict_proba(vectors)[:, 1]
         indexes = [self.index_article(a) if a is not None else None for _, a in items]
+        claim_rows = self._claims(sentences, flat, vectors, bounds)
 
         # every claim of every comment that has an article goes through one grounding call
-        claim_rows: list[tuple[int, int]] = []  # (comment, sentence) of each claim
-        retrievals = []
-        for i, ss in enumerate(sentences):
-            for j in range(len(ss)):
-                if claim_p[bounds[i] + j] < self.claim_threshold_:
-                    continue
-                claim_rows.append((i, j))
-                index = indexes[i]
-                if index is not None:
-                    retrievals.append(pair_features(ss[j].text, per_comment[i][j], index))
-        grounding_p = (
-            self.heads_["grounding"].predict_proba(np.stack([r.features for r in retrievals]))
-            if retrievals
-            else None
+        grounded = [r for r, (i, *_rest) in enumerate(claim_rows) if indexes[i] is not None]
+        retrievals = [
+            pair_features(claim_rows[r][1].text, claim_rows[r][3], indexes[claim_rows[r][0]])
+            for r in grounded
+        ]
+        grounding_p = self._grounding_proba(
+            [claim_rows[r][1].text for r in grounded],
+            [indexes[claim_rows[r][0]] for r in grounded],  # type: ignore[misc]
+            retrievals,
         )
         with_article = [i for i, index in enumerate(indexes) if index is not None]
         stance_p = (
@@ -174,35 +181,30 @@ class Pipeline:
             else None
         )
 
-        grounding_labels = self.heads_["grounding"].labels
+        grounding_labels = self._labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
-        r = 0
-        for i, j in claim_rows:
-            span = sentences[i][j]
+        where = {r: k for k, r in enumerate(grounded)}
+        for r, (i, span, p_claim, _vector) in enumerate(claim_rows):
             claim = Claim(
-                text=span.text,
-                start=span.start,
-                end=span.end,
-                check_worthiness=_p(claim_p[bounds[i] + j]),
+                text=span.text, start=span.start, end=span.end, check_worthiness=_p(p_claim)
             )
-            index = indexes[i]
-            if index is not None:
-                retrieval, probs = retrievals[r], grounding_p[r]  # type: ignore[index]
-                r += 1
+            if r in where:
+                index, retrieval = indexes[i], retrievals[where[r]]
+                probs = grounding_p[where[r]]
                 claim.scores = {label: _p(p) for label, p in zip(grounding_labels, probs)}
                 claim.status = grounding_labels[int(np.argmax(probs))]  # type: ignore[assignment]
                 claim.evidence = [
                     Evidence(
-                        text=index.passages[p].text,
-                        start=index.passages[p].start,
-                        end=index.passages[p].end,
+                        text=index.passages[p].text,  # type: ignore[union-attr]
+                        start=index.passages[p].start,  # type: ignore[union-attr]
+                        end=index.passages[p].end,  # type: ignore[union-attr]
                         score=sim,
                     )
                     for p, sim in zip(retrieval.passage_ids, retrieval.similarities)
                 ]
             claims[i].append(claim)
 
-        stance_labels = self.heads_["stance"].labels
+        stance_labels = self._labels("stance")
         stances: dict[int, Stance] = {}
         for row, i in enumerate(with_article):
             probs = stance_p[row]  # type: ignore[index]
@@ -211,7 +213,7 @@ class Pipeline:
                 scores={label: _p(p) for label, p in zip(stance_labels, probs)},
             )
 
-        attribute_names = self.heads_["moderation"].labels
+        attribute_names = self._labels("moderation")
         results = []
         for i, (comment, article) in enumerate(items):
             attributes = {name: _p(p) for name, p in zip(attribute_names, moderation_p[i])}
@@ -236,6 +238,66 @@ class Pipeline:
                 )
             )
         return results
+
+    # -- the steps that a head or a fine-tuned classifier may serve ---------------------
+
+    def _labels(self, task: str) -> list[str]:
+        model = self.classifiers_.get(task) or self.heads_[task]
+        return model.labels
+
+    def _claim_proba(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Check-worthiness of each text; `vectors` (their encodings) only for a head."""
+        if "checkworthy" in self.classifiers_:
+            return self.classifiers_["checkworthy"].predict_proba(texts)[:, 1]
+        if vectors is None:
+            vectors = self.encoder_.encode(texts)
+        return self.heads_["checkworthy"].predict_proba(vectors)[:, 1]
+
+    def _grounding_proba(
+        self, claims: list[str], indexes: list[ArticleIndex], retrievals: list
+    ) -> np.ndarray:
+        labels = self._labels("grounding")
+        if not claims:
+            return np.zeros((0, len(labels)), dtype=np.float32)
+        if "grounding" in self.classifiers_:
+            evidence = [evidence_text(x, r) for x, r in zip(indexes, retrievals)]
+            return self.classifiers_["grounding"].predict_proba(claims, evidence)
+        return self.heads_["grounding"].predict_proba(np.stack([r.features for r in retrievals]))
+
+    def _claims(
+        self,
+        sentences: list[list[Span]],
+        flat: list[str],
+        vectors: np.ndarray,
+        bounds: np.ndarray,
+    ) -> list[tuple[int, Span, float, np.ndarray]]:
+        """(comment, span, check-worthiness, vector) of every claim, in comment order.
+
+        A sentence is one claim, or, where at least two of its clauses are claims on
+        their own, those clauses (model/claims.py)."""
+        sentence_p = self._claim_proba(flat, vectors)
+        parts = [[clause_parts(s) for s in ss] for ss in sentences]
+        part_spans = [p for ss in parts for ps in ss for p in ps]
+        part_p = self._claim_proba([p.text for p in part_spans])
+        # (comment, span, p, row of `vectors` for a whole sentence / None for a clause)
+        chosen: list[tuple[int, Span, float, int | None]] = []
+        k = 0
+        for i, ss in enumerate(sentences):
+            for j, span in enumerate(ss):
+                n = len(parts[i][j])
+                claimed = [m for m in range(k, k + n) if part_p[m] >= self.claim_threshold_]
+                k += n
+                row = int(bounds[i] + j)
+                if len(claimed) >= 2:
+                    chosen.extend((i, part_spans[m], float(part_p[m]), None) for m in claimed)
+                elif sentence_p[row] >= self.claim_threshold_:
+                    chosen.append((i, span, float(sentence_p[row]), row))
+        # a clause needs its own vector for retrieval; a whole sentence has one already
+        clause_vectors = iter(self.encoder_.encode([c[1].text for c in chosen if c[3] is None]))
+        return [
+            (i, span, p, vectors[row] if row is not None else next(clause_vectors))
+            for i, span, p, row in chosen
+        ]
 
 
 def _sentences(text: str) -> list[Span]:

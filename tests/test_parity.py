@@ -61,3 +61,25 @@ def test_bundled_int8_encoder_stays_close_to_pytorch(sentences, reference) -> No
     cosine = (got * expected).sum(axis=1)
     assert cosine.min() > 0.95, cosine.min()
     assert cosine.mean() > 0.98, cosine.mean()
+
+
+def test_fine_tuned_classifier_onnx_matches_pytorch(tmp_path, sentences) -> None:
+    """The classifier export (softmax inside the graph) against the PyTorch forward pass, on
+    single sentences and on (claim, passage) pairs; the weights need no training for this."""
+    from model.classifier import TextClassifier
+    from training.finetune import FineTunedClassifier
+
+    clf = FineTunedClassifier(["a", "b", "c"], max_tokens=128).initialize()
+    clf.temperature_ = 1.7  # the exported graph must apply the calibrated temperature too
+    clf.export(tmp_path, keep_fp32=True)
+    pairs = list(zip(sentences[:-1], sentences[1:]))
+    for onnx_file, atol in (("model.fp32.onnx", 1e-4), ("model.onnx", 0.05)):
+        model = TextClassifier(tmp_path, ["a", "b", "c"], onnx_file=onnx_file).load()
+        np.testing.assert_allclose(
+            model.predict_proba(sentences), clf.predict_proba(sentences), atol=atol
+        )
+        np.testing.assert_allclose(
+            model.predict_proba([a for a, _ in pairs], [b for _, b in pairs]),
+            clf.predict_proba(pairs),
+            atol=atol,
+        )
