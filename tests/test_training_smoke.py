@@ -24,12 +24,16 @@ REBUT = Path(sys.executable).parent / "rebut"
 @pytest.mark.skipif(not default_data_dir().exists(), reason="no ../shared/datasets")
 def test_train_export_and_score(tmp_path: Path) -> None:
     run, out = tmp_path / "run", tmp_path / "model"
-    common = ["--cache-dir", str(tmp_path / "cache")]
+    # one epoch of each fine-tune on a few examples: the path, not the quality
+    common = ["--cache-dir", str(tmp_path / "cache"), "--epochs", "1"]
     subprocess.run([REBUT, "train", "--out", run, "--limit-per-source", "20", *common], check=True)
     metrics = json.loads((run / "metrics.json").read_text())["metrics"]
     assert set(metrics) == {"moderation", "checkworthy", "grounding", "stance"}
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")
+    for task in ("checkworthy", "grounding"):  # fine-tuned classifiers, int8
+        assert (out / task / "model.onnx").is_file() and (out / task / "tokenizer.json").is_file()
+        assert not (out / "heads" / f"{task}.onnx").exists()
 
     pipeline = Pipeline.from_dir(out)
     article = ArticleIn(
@@ -39,6 +43,7 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     assert result.model_version == pipeline.model_version
     assert result.stance is not None
     assert set(result.moderation.attributes) == set(pipeline.heads_["moderation"].labels)
+    assert set(pipeline.classifiers_) == {"checkworthy", "grounding"}
 
     # retraining one task keeps the others' heads and figures
     subprocess.run(

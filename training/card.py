@@ -16,6 +16,9 @@ def _figures(block: dict, indent: str = "") -> list[str]:
     for key, value in block.items():
         if isinstance(value, int | float):
             lines.append(f"{indent}- {key}: {value}")
+        elif key in ("fp32", "calibration"):
+            figures = ", ".join(f"{k} {v}" for k, v in value.items())
+            lines.append(f"{indent}- {key}: {figures}")
         elif key in ("per_source", "per_attribute", "per_label_f1"):
             lines.append(f"{indent}- {key}:")
             for name, sub in value.items():
@@ -34,6 +37,25 @@ def _figures(block: dict, indent: str = "") -> list[str]:
     return lines
 
 
+def confusion_picture(block: dict, path: Path, title: str) -> None:
+    """A PNG of a confusion matrix block ({labels, rows_true_cols_pred}) via scikit-learn."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen on a server
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    figure, axes = plt.subplots(figsize=(5, 4.2), dpi=100)
+    ConfusionMatrixDisplay(
+        np.array(block["rows_true_cols_pred"]), display_labels=block["labels"]
+    ).plot(ax=axes, cmap="Blues", colorbar=False, values_format="d")
+    axes.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def write_card(out: Path, pipeline: dict, report: dict) -> None:
     lines = [
         f"# rebut model {pipeline['version']}",
@@ -41,8 +63,15 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
         f"Exported {pipeline['created']}; the last `rebut train` call on its run took "
         f"{report['seconds']} s (a `--only` call retrains some heads and keeps the rest). "
         f"Base encoder: {pipeline['base_model']}, exported to ONNX and quantised to int8 "
-        "(per-channel dynamic quantisation); it is shared by four logistic-regression heads "
-        "that read its sentence vectors (see model/ for the features of each).",
+        "(per-channel dynamic quantisation). The shared copy of it feeds logistic-regression "
+        f"heads ({', '.join(pipeline['heads'])}) that read its sentence vectors; "
+        + (
+            f"{', '.join(pipeline.get('classifiers', {}))} each have a copy fine-tuned end "
+            "to end (training/finetune.py), with temperature-scaled probabilities. "
+            if pipeline.get("classifiers")
+            else ""
+        )
+        + "See model/ for the features of each.",
         "",
         "Every figure below is on a dev split carved from the training sources by article, "
         "claim or id (training/datasets.py); `rebut eval TASK` recomputes it from these files.",
@@ -56,7 +85,12 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
     ]
     for task in TASKS:
         lines += [f"## {task}", ""]
-        lines += _figures(report["metrics"].get(task, {}))
+        metrics = report["metrics"].get(task, {})
+        lines += _figures(metrics)
+        if "confusion_matrix" in metrics:
+            picture = f"confusion_{task}.png"
+            confusion_picture(metrics["confusion_matrix"], out / picture, f"{task} (dev)")
+            lines += ["", f"![{task} confusion matrix on dev]({picture})"]
         lines += ["", "Data:", ""]
         by_folder: dict[str, list[dict]] = {}
         for f in datasets.source_files(task):

@@ -48,6 +48,17 @@ def train(
     only: Annotated[
         list[str] | None, typer.Option(help="Retrain only this task (repeatable); keep the rest.")
     ] = None,
+    start_from: Annotated[
+        Path | None,
+        typer.Option(help="With --only and no earlier run in --out: keep the rest from here."),
+    ] = None,
+    finetune: Annotated[
+        bool,
+        typer.Option(help="Fine-tune check-worthiness and grounding classifiers (else heads)."),
+    ] = True,
+    epochs: Annotated[
+        int | None, typer.Option(help="Epochs of every fine-tune (default: per task).")
+    ] = None,
     seed: int = 0,
 ) -> None:
     """Train every model from the public datasets; write dev metrics."""
@@ -61,17 +72,21 @@ def train(
     from training.train import TrainConfig
     from training.train import train as run
 
-    report = run(
-        TrainConfig(
-            out=out,
-            data_dir=data_dir,
-            base_model=base_model,
-            limit_per_source=limit_per_source,
-            cache_dir=cache_dir,
-            seed=seed,
-            only=tuple(only or ()),
-        )
+    config = TrainConfig(
+        out=out,
+        data_dir=data_dir,
+        base_model=base_model,
+        limit_per_source=limit_per_source,
+        cache_dir=cache_dir,
+        seed=seed,
+        only=tuple(only or ()),
+        start_from=start_from,
     )
+    if not finetune:
+        config.finetune = ()
+    if epochs is not None:
+        config.epochs = {task: epochs for task in config.epochs}
+    report = run(config)
     typer.echo(f"trained in {report['seconds']} s; metrics in {out / 'metrics.json'}", err=True)
 
 

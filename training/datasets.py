@@ -949,12 +949,44 @@ def _fnc_synthetic(root: Path, limit: int | None) -> Split[GroundingExample]:
     ids = sorted(bodies, key=lambda b: _hash(f"synth:{b}"))
     if limit is not None:
         ids = ids[: max(30, 2 * limit)]  # a smoke run segments a few bodies, not all 1,683
+    same_topic: dict[str, list[str]] = defaultdict(list)
+    for body_id in ids:
+        same_topic[cluster.get(body_id, body_id)].append(body_id)
     pieces = []
     for body_id in ids:
-        group = f"fnc1:claim{cluster.get(body_id, body_id)}"
+        topic = cluster.get(body_id, body_id)
+        group = f"fnc1:claim{topic}"
         rng = random.Random(f"{SYNTH_SEED}:{body_id}")
         pieces.extend((e, group) for e in _synthesize(bodies[body_id], group, rng, SYNTH_PER_KIND))
+        others = [bodies[b] for b in same_topic[topic] if b != body_id]
+        pieces.extend((e, group) for e in _from_other_body(bodies[body_id], others, group, rng))
     return _split(pieces, DEV_PERCENT)
+
+
+@lru_cache(maxsize=4096)
+def _claimable_sentences(body: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _segmenter().segment(body) if _claimable(s))
+
+
+def _from_other_body(
+    body: str, others: list[str], group: str, rng: random.Random, per_body: int = 2
+) -> list[GroundingExample]:
+    """`not_in_article` claims that are on topic: sentences of another article about the
+    same story (same FNC-1 claim cluster) whose content words this body mostly lacks.
+    The same split group holds both bodies, so no dev claim was seen in training."""
+    if not others:
+        return []
+    words = _content_words(body)
+    candidates = [c for o in others for c in _claimable_sentences(o)]
+    rng.shuffle(candidates)
+    out: list[GroundingExample] = []
+    for claim in candidates:
+        claim_words = _content_words(claim)
+        if claim_words and len(claim_words & words) / len(claim_words) <= 0.5:
+            out.append(GroundingExample(claim, body, "not_in_article", "fnc1_synth_other", group))
+            if len(out) == per_body:
+                break
+    return out
 
 
 def _balance(examples: list[GroundingExample]) -> list[GroundingExample]:

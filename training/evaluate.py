@@ -174,6 +174,20 @@ def fnc_score(gold: list[str], pred: list[str]) -> float:
     return round(100 * sum(score(g, q) for g, q in zip(gold, pred)) / best, 2)
 
 
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 15) -> float:
+    """ECE of the top-class probability over equal-width confidence bins (Guo et al. 2017):
+    how far stated confidence is from observed accuracy, weighted by bin size."""
+    confidence = p.max(axis=1)
+    correct = p.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return round(float(ece), 4)
+
+
 def headline(metrics: dict) -> dict:
     """The scalar figures of a metrics block, for a one-line log."""
     return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
@@ -211,6 +225,7 @@ def evaluate_model_dir(
     model_dir: Path, task: str, data_dir: Path | None = None, cache_dir: Path = Path("cache")
 ) -> dict:
     """Recompute a task's dev metrics from the ONNX files in model_dir."""
+    from model.classifier import TextClassifier
     from model.encoder import Encoder
     from model.heads import Head
     from training.embedding_cache import CachingEncoder
@@ -218,11 +233,33 @@ def evaluate_model_dir(
 
     config = json.loads((model_dir / "pipeline.json").read_text())
     encoder = CachingEncoder(Encoder(model_dir / "encoder").load(), cache_dir)
-    spec = config["heads"][task]
-    head = Head(model_dir / spec["file"], spec["labels"]).load()
     try:
         _, dev = load_task(task, data_dir)
-        features = Featurizer(encoder).features(task, dev)
-        return task_metrics(task, dev, head.predict_proba(features), config["thresholds"])
+        featurizer = Featurizer(encoder)
+        if task in config.get("classifiers", {}):
+            spec = config["classifiers"][task]
+            model = TextClassifier(
+                model_dir / spec["path"], spec["labels"], max_tokens=spec["max_tokens"]
+            ).load()
+            if task == "grounding":
+                pairs = featurizer.grounding_pairs(dev)
+                probabilities = model.predict_proba([c for c, _ in pairs], [e for _, e in pairs])
+            else:
+                probabilities = model.predict_proba([e.text for e in dev])
+        else:
+            spec = config["heads"][task]
+            head = Head(model_dir / spec["file"], spec["labels"]).load()
+            probabilities = head.predict_proba(featurizer.features(task, dev))
+        metrics = task_metrics(task, dev, probabilities, config["thresholds"])
+        if task in config.get("classifiers", {}):
+            y = np.array([spec["labels"].index(_label(task, e)) for e in dev])
+            metrics["calibration"] = {"ece": expected_calibration_error(y, probabilities)}
+        return metrics
     finally:
         encoder.save()
+
+
+def _label(task: str, example: object) -> str:
+    if task == "checkworthy":
+        return ["not_claim", "claim"][example.label]  # type: ignore[attr-defined]
+    return example.label  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 
     rebut export --run runs/full --out model/artifacts
 
-Writes encoder/ (int8 ONNX + tokenizer.json, copied from the run), heads/*.onnx,
+Writes encoder/ (int8 ONNX + tokenizer.json, copied from the run), heads/*.onnx, one
+folder per fine-tuned classifier (int8 ONNX + tokenizer.json),
 pipeline.json (steps, labels, thresholds, version), metrics.json and README.md (the model
 card with data sources, licences and sha256).
 """
@@ -32,6 +33,17 @@ def export(run_dir: Path, out: Path) -> dict:
     heads = checkpoint["heads"]
     for name, head in heads.items():
         head.save(out / "heads" / f"{name}.onnx")
+    classifiers = checkpoint.get("classifiers", {})
+    for name in classifiers:  # a task served by a classifier leaves no stale head behind
+        (out / "heads" / f"{name}.onnx").unlink(missing_ok=True)
+    for spec in classifiers.values():
+        if (run_dir / spec["path"]).resolve() != (out / spec["path"]).resolve():
+            shutil.rmtree(out / spec["path"], ignore_errors=True)
+            shutil.copytree(
+                run_dir / spec["path"],
+                out / spec["path"],
+                ignore=shutil.ignore_patterns("*.fp32.onnx"),
+            )
     now = datetime.now(UTC)
     pipeline = {
         "name": "rebut",
@@ -47,6 +59,7 @@ def export(run_dir: Path, out: Path) -> dict:
             name: {"file": f"heads/{name}.onnx", "labels": head.labels}
             for name, head in heads.items()
         },
+        "classifiers": classifiers,
         "thresholds": checkpoint["thresholds"],
         "base_model": checkpoint["base_model"] or DEFAULT_BASE,
     }

@@ -7,6 +7,7 @@ the fitted pair folds into one weight matrix and bias, written as a three-node O
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,17 @@ class LinearHead:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         onnx.save(self.to_onnx(), str(path))
+
+
+class OnnxHeadFile:
+    """A head already exported by an earlier run, kept as it is by `rebut train --only`
+    when the run starts from a model folder: it has labels and saves by copying."""
+
+    def __init__(self, path: Path, labels: list[str]) -> None:
+        self.path = Path(path)
+        self.labels = list(labels)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.resolve() != path.resolve():
+            shutil.copyfile(self.path, path)

@@ -1,0 +1,69 @@
+"""Latency of scoring one 5-sentence comment against an already indexed 40-sentence article
+(issue 3's budget: <= 60 ms median on the 2-core machine).
+
+    python bench/claim_latency.py [--model-dir DIR] [--runs 50] [--threads N]
+
+The comment is the seed comment (5 sentences); the article is the seed article's
+sentences, repeated until there are 40. Indexing happens once, before timing, as it
+does for a busy article in the service. Prints the median and the 90th percentile, and
+how the time splits between steps, for one warm call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from model.pipeline import Pipeline
+from model.result import ArticleIn, CommentIn
+from model.sentences import split_sentences
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--seed-dir", type=Path, default=SEED)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+
+    article = json.loads((args.seed_dir / "article.json").read_text())
+    comment = json.loads((args.seed_dir / "comment.json").read_text())
+    sentences = [s.text for s in split_sentences(article["body"])]
+    body = "\n".join((sentences * (40 // len(sentences) + 1))[:40])
+    pipeline = Pipeline.from_dir(args.model_dir, threads=args.threads)
+    article_in = ArticleIn(id="bench-40", title=article["title"], body=body)
+    comment_in = CommentIn(id="bench-c", article_id="bench-40", text=comment["text"])
+    index = pipeline.index_article(article_in)
+    assert len(split_sentences(body)) == 40, "the article must have 40 sentences"
+    assert len(split_sentences(comment["text"])) == 5, "the comment must have 5 sentences"
+
+    for _ in range(3):  # warm-up: first calls allocate
+        pipeline.score(comment_in, article_in)
+    times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        result = pipeline.score(comment_in, article_in)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(
+        json.dumps(
+            {
+                "model_version": pipeline.model_version,
+                "article_passages": len(index.passages),
+                "claims": len(result.claims),
+                "runs": args.runs,
+                "median_ms": round(statistics.median(times), 1),
+                "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
