@@ -13,8 +13,10 @@ from model.pipeline import Pipeline
 from serve.api.main import api_router, root_router
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
+from serve.keys import hash_key
 from serve.problems import add_problem_handlers
-from serve.store import make_engine, make_sessionmaker
+from serve.rate_limit import TokenBuckets
+from serve.store import make_engine, make_sessionmaker, migrate
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,8 +25,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        app.state.settings_key_hashes = frozenset(hash_key(k) for k in settings.api_keys)
+        app.state.rate_limiter = TokenBuckets(settings.rate_limit)
         app.state.pipeline = Pipeline.from_dir(settings.model_dir)
         engine = make_engine(settings.database_url)
+        migrate(engine)  # idempotent: a database at head is left as it is
         app.state.sessions = make_sessionmaker(engine)
         yield
         engine.dispose()

@@ -25,6 +25,7 @@ INPUT_ERROR_STATUS: dict[str, int] = {
     "empty_text": 400,
     "text_too_long": 413,
     "unknown_article": 404,
+    "unknown_comment": 404,
     "article_mismatch": 422,
 }
 
@@ -41,8 +42,20 @@ class Problem(BaseModel):
 
 # For `responses=` on routes, so /docs shows the error bodies beside the result.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}} for status in (400, 404, 413, 422)
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}}
+    for status in (400, 401, 404, 413, 422, 429)
 }
+
+
+class ApiProblem(Exception):
+    """An error a route or dependency raises to answer with a problem body of its own code
+    (`invalid_api_key`, `rate_limited`, `invalid_signature`, ...)."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
 def problem_response(
@@ -69,6 +82,11 @@ def _code_for_status(status: int) -> str:
 async def _input_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
     return problem_response(INPUT_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+
+
+async def _api_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiProblem)
+    return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -101,6 +119,7 @@ async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
 
 def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

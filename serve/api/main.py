@@ -1,10 +1,12 @@
-"""The API's routers, one per resource, under /v1 (health stays at the root for probes)."""
+"""The API's routers, one per resource, under /v1; every one of them needs an API key.
+Health and readiness stay at the root, open, for load balancers and orchestrators."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from serve.api.routes import articles, comments, health
+from serve.deps import require_key
 
-api_router = APIRouter(prefix="/v1")
+api_router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 api_router.include_router(comments.router)
 api_router.include_router(articles.router)
 
