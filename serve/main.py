@@ -17,6 +17,7 @@ from serve.keys import hash_key
 from serve.problems import add_problem_handlers
 from serve.rate_limit import TokenBuckets
 from serve.store import make_engine, make_sessionmaker, migrate
+from serve.worker import Worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         migrate(engine)  # idempotent: a database at head is left as it is
         app.state.sessions = make_sessionmaker(engine)
+        app.state.worker = Worker(
+            sessions=app.state.sessions, pipeline=app.state.pipeline, settings=settings
+        )
+        app.state.worker.start()
         yield
+        app.state.worker.stop()
         engine.dispose()
 
     app = FastAPI(title="rebut", version=version("rebut"), lifespan=lifespan, docs_url="/docs")
