@@ -156,10 +156,12 @@ def save_result(
     session: Session,
     *,
     result: Result,
+    text: str | None,
     article: ArticleIn | None = None,
     event_id: str | None = None,
 ) -> CommentScoreRow | None:
-    """Add one scoring of a comment; the newest row is the comment's current result."""
+    """Add one scoring of a comment (`text` is what was scored); the newest row is the
+    comment's current result."""
     if result.comment_id is None:
         return None
     row = CommentScoreRow(
@@ -167,6 +169,7 @@ def save_result(
         article_id=result.article_id,
         article_sha256=content_hash(article.title, article.body) if article else None,
         event_id=event_id,
+        text=text,
         model_version=result.model_version,
         result_json=result.model_dump_json(),
         created_at=now(),

@@ -63,6 +63,9 @@ class CommentScoreRow(Base):
     article_id: Mapped[str | None] = mapped_column(String(255), index=True)
     article_sha256: Mapped[str | None] = mapped_column(String(64))
     event_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The text scored: moderator feedback is exported with it, for training. Perspective
+    # requests with doNotStore leave no row at all.
+    text: Mapped[str | None] = mapped_column(Text)
     model_version: Mapped[str] = mapped_column(String(64))
     result_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

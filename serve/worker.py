@@ -150,7 +150,7 @@ class Worker:
             if article is None:
                 raise UnknownArticle(f"No article with id {comment.article_id!r} is stored")
         result = self.pipeline.score(comment, article)
-        save_result(session, result=result, article=article, event_id=event.id)
+        save_result(session, result=result, text=comment.text, article=article, event_id=event.id)
 
     # -- callbacks --------------------------------------------------------------------
 

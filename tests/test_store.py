@@ -106,8 +106,8 @@ def test_a_database_from_before_alembic_keeps_its_rows(engine: Engine) -> None:
 def test_downgrade_to_the_first_schema_keeps_the_latest_results(engine: Engine) -> None:
     migrate(engine)
     with make_sessionmaker(engine)() as session:
-        save_result(session, result=_result("c", toxicity=0.1))
-        save_result(session, result=_result("c", toxicity=0.9))
+        save_result(session, result=_result("c", toxicity=0.1), text="t")
+        save_result(session, result=_result("c", toxicity=0.9), text="t")
         session.commit()
     migrate_to = alembic_config()
     with engine.begin() as connection:
@@ -143,8 +143,8 @@ def test_results_keep_history_and_the_newest_is_current(engine: Engine) -> None:
     article = ArticleIn(id="a", body="Body.")
     with sessions() as session:
         upsert_article(session, article=article)
-        save_result(session, result=_result("c", "a", 0.2), article=article)
-        save_result(session, result=_result("c", "a", 0.7), article=article)
+        save_result(session, result=_result("c", "a", 0.2), text="t", article=article)
+        save_result(session, result=_result("c", "a", 0.7), text="t", article=article)
         session.commit()
     with sessions() as session:
         latest = latest_score(session, comment_id="c")
@@ -160,7 +160,7 @@ def test_an_event_is_scored_at_most_once(engine: Engine) -> None:
     migrate(engine)
     sessions = make_sessionmaker(engine)
     with sessions() as session:
-        save_result(session, result=_result("c"), event_id="evt-1")
+        save_result(session, result=_result("c"), text="t", event_id="evt-1")
         session.commit()
     with sessions() as session, pytest.raises(IntegrityError):
-        save_result(session, result=_result("c"), event_id="evt-1")
+        save_result(session, result=_result("c"), text="t", event_id="evt-1")

@@ -1,9 +1,10 @@
 """The API's routers, one per resource, under /v1; every one of them needs an API key.
-Health and readiness stay at the root, open, for load balancers and orchestrators."""
+At the root: health and readiness, open for load balancers and orchestrators; the
+Perspective-compatible /v1alpha1 (keyed) and its discovery document (open, like /docs)."""
 
 from fastapi import APIRouter, Depends
 
-from serve.api.routes import articles, comments, health, webhooks
+from serve.api.routes import articles, comments, health, perspective, webhooks
 from serve.deps import require_key
 
 api_router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
@@ -13,3 +14,5 @@ api_router.include_router(webhooks.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)
+root_router.include_router(perspective.router)  # /v1alpha1, keyed like /v1
+root_router.include_router(perspective.discovery_router)

@@ -45,7 +45,7 @@ def score_comment(request: ScoreRequest, pipeline: PipelineDep, session: Session
                 "PUT /v1/articles/{id} first, or send it as `article`"
             )
     result = pipeline.score(comment, article)
-    save_result(session, result=result, article=article)
+    save_result(session, result=result, text=comment.text, article=article)
     session.commit()
     return result
 

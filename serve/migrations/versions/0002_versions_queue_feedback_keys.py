@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("article_id", sa.String(255)),
         sa.Column("article_sha256", sa.String(64)),
         sa.Column("event_id", sa.String(255), unique=True),
+        sa.Column("text", sa.Text()),
         sa.Column("model_version", sa.String(64), nullable=False),
         sa.Column("result_json", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
