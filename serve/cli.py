@@ -96,6 +96,44 @@ def keys_revoke(name: str) -> None:
     typer.echo(f"revoked key {name!r}", err=True)
 
 
+@app.command("export-feedback")
+def export_feedback(
+    out: Annotated[Path, typer.Option(dir_okay=False, help="JSONL file, one decision a line.")],
+) -> None:
+    """Write every moderator decision with the text and result it judged, as JSONL."""
+    import json
+
+    from serve.store import feedback_with_scores
+
+    if not out.parent.is_dir():
+        typer.echo(f"error: {out.parent} is not a directory", err=True)
+        raise typer.Exit(2)
+    count = 0
+    with _sessions()() as session, out.open("w", encoding="utf-8") as f:
+        for feedback, score in feedback_with_scores(session):
+            result = json.loads(score.result_json) if score else None
+            hints = result["hints"] if result else []
+            record = {
+                "comment_id": feedback.comment_id,
+                "text": score.text if score else None,
+                "article_id": score.article_id if score else None,
+                "article_sha256": score.article_sha256 if score else None,
+                "decision": feedback.decision,
+                "hints": [
+                    {**v, **(hints[v["hint"]] if v["hint"] < len(hints) else {})}
+                    for v in json.loads(feedback.hints_json)
+                ],
+                "note": feedback.note,
+                "decided_by": feedback.key_name,
+                "decided_at": feedback.created_at.isoformat(),
+                "model_version": score.model_version if score else None,
+                "result": result,
+            }
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    typer.echo(f"exported {count} decisions -> {out}", err=True)
+
+
 def _first_start_key() -> None:
     """On a first start with auth on and no key anywhere, make an `admin` key and print it,
     so `make serve` gives a working, protected server and says how to call it."""

@@ -9,7 +9,7 @@ server runs it at start-up.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -215,5 +215,14 @@ def add_feedback(
     return row
 
 
-def all_feedback(session: Session) -> Sequence[FeedbackRow]:
-    return session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
+def feedback_with_scores(
+    session: Session,
+) -> Iterator[tuple[FeedbackRow, CommentScoreRow | None]]:
+    """Every feedback row with the scoring it judged, oldest first, streamed."""
+    query = (
+        select(FeedbackRow, CommentScoreRow)
+        .outerjoin(CommentScoreRow, FeedbackRow.score_id == CommentScoreRow.id)
+        .order_by(FeedbackRow.id)
+        .execution_options(yield_per=500)
+    )
+    yield from session.execute(query).tuples()

@@ -4,11 +4,20 @@ Perspective-compatible /v1alpha1 (keyed) and its discovery document (open, like 
 
 from fastapi import APIRouter, Depends
 
-from serve.api.routes import articles, comments, coral, health, perspective, webhooks
+from serve.api.routes import (
+    articles,
+    comments,
+    coral,
+    feedback,
+    health,
+    perspective,
+    webhooks,
+)
 from serve.deps import require_key
 
 api_router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 api_router.include_router(comments.router)
+api_router.include_router(feedback.router)
 api_router.include_router(articles.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(coral.router)
