@@ -174,6 +174,9 @@ def serve(
         host=host or settings.host,
         port=settings.port if port is None else port,
         workers=workers,
+        # rebut writes its own access lines (serve/metrics.py): uvicorn's carry the query
+        # string, and so any ?key=KEY.
+        access_log=False,
     )
 
 
