@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A comma-separated environment value, read as a list (NoDecode: not parsed as JSON).
@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _callbacks_are_signed(self) -> Settings:
+        # An unsigned callback could be forged by anyone who learns the CMS's URL.
+        if self.callback_url and not self.webhook_secrets:
+            raise ValueError("REBUT_CALLBACK_URL needs REBUT_WEBHOOK_SECRETS to sign callbacks")
+        return self
 
 
 @lru_cache

@@ -164,3 +164,28 @@ def test_an_event_is_scored_at_most_once(engine: Engine) -> None:
         session.commit()
     with sessions() as session, pytest.raises(IntegrityError):
         save_result(session, result=_result("c"), text="t", event_id="evt-1")
+
+
+def test_database_url_from_rebut_or_platform_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serve.config import Settings
+
+    monkeypatch.delenv("REBUT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:pw@db.internal:5432/rebut")
+    assert Settings(_env_file=None).database_url == (
+        "postgresql+psycopg://app:pw@db.internal:5432/rebut"
+    )
+    monkeypatch.setenv("REBUT_DATABASE_URL", "sqlite:///./mine.db")
+    assert Settings(_env_file=None).database_url == "sqlite:///./mine.db"
+
+
+def test_callbacks_without_a_signing_secret_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from serve.config import Settings
+
+    monkeypatch.setenv("REBUT_CALLBACK_URL", "https://cms.example/hook")
+    monkeypatch.delenv("REBUT_WEBHOOK_SECRETS", raising=False)
+    with pytest.raises(ValidationError, match="REBUT_WEBHOOK_SECRETS"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("REBUT_WEBHOOK_SECRETS", "s1,s2")
+    assert Settings(_env_file=None).webhook_secrets == ["s1", "s2"]
