@@ -228,7 +228,7 @@ def test_without_secrets_the_webhook_is_off(server: str) -> None:
 
 def test_readme_example_verifies(tmp_path: Path) -> None:
     """The README's verification snippet, run as written, accepts rebut's own signature."""
-    from serve.signatures import sign
+    from serve.signatures import sign, verify
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     snippet = readme.split("<!-- verify-example -->")[1].split("```python")[1].split("```")[0]
@@ -237,3 +237,5 @@ def test_readme_example_verifies(tmp_path: Path) -> None:
     body = b'{"event_id": "e1"}'
     assert namespace["verify"](body, sign("s3cret", body), ["s3cret"]) is True
     assert namespace["verify"](body, sign("other", body), ["s3cret"]) is False
+    # and rebut accepts what the README's sign() makes
+    assert verify(namespace["sign"](body, "s3cret"), body, ["s3cret"])
