@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from model.errors import InputError, UnknownArticle
@@ -112,8 +112,9 @@ class Worker:
             row = session.scalars(query).first()
             if row is None:
                 return False
-            event = WebhookEvent.model_validate_json(row.payload_json)
             try:
+                # Inside the try: a row this version cannot read must fail, not block the queue.
+                event = WebhookEvent.model_validate_json(row.payload_json)
                 self._apply(session, event)
                 row.status = "scored"
             except IntegrityError:
@@ -121,6 +122,8 @@ class Worker:
                 # LOCKED): the unique event id kept it to one; nothing is left to do here.
                 session.rollback()
                 return True
+            except SQLAlchemyError:
+                raise  # the store's trouble, not the event's: it stays queued for a retry
             except InputError as exc:
                 row.status = "failed"
                 row.error = json.dumps({"code": exc.code, "message": exc.message})
@@ -129,11 +132,11 @@ class Worker:
                 log.exception("scoring event %s failed", row.id)
                 row.status = "failed"
                 row.error = json.dumps({"code": "internal_error", "message": repr(exc)})
-            if self.settings.callback_url and event.type != "article.updated":
+            if self.settings.callback_url and row.type != "article.updated":
                 row.callback_due_at = now()
             row.updated_at = now()
             session.commit()
-            log.info("event %s %s: %s", row.id, event.type, row.status)
+            log.info("event %s %s: %s", row.id, row.type, row.status)
             return True
 
     def _apply(self, session: Session, event: WebhookEvent) -> None:
