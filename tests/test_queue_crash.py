@@ -80,3 +80,38 @@ def test_accepted_events_are_scored_exactly_once_after_a_kill(
     assert results["c1"]["article_id"] is None  # the edit named no article
     assert results["c2"]["article_id"] == "crash-article" and results["c2"]["stance"]
     assert results["c3"]["stance"] is None
+
+
+def test_two_server_processes_share_the_queue_without_double_scoring(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`rebut serve --workers 2`, or two hosts on one database: each event scored once."""
+    settings = {
+        "REBUT_DATABASE_URL": database_url,
+        "REBUT_WEBHOOK_SECRETS": SECRET,
+        "REBUT_WORKER_POLL_S": "0.1",
+    }
+    events = [comment_event(f"pair-{i}", f"p{i}", f"Comment number {i}.") for i in range(12)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        run_server(tmp_path / "a", **settings) as (url_a, _a),
+        run_server(tmp_path / "b", **settings) as (url_b, _b),
+    ):
+        for i, event in enumerate(events):
+            response = post_event(url_a if i % 2 else url_b, event, SECRET)
+            assert response.status_code == 202, response.text
+        engine = create_engine(database_url)
+
+        def drained() -> bool:
+            with engine.connect() as connection:
+                statuses = connection.execute(text("SELECT status FROM webhook_events")).scalars()
+                return sorted(statuses) == ["scored"] * len(events)
+
+        wait_for(drained, "both workers to drain the queue")
+    with engine.connect() as connection:
+        counts = connection.execute(
+            text("SELECT event_id, COUNT(*) FROM comment_scores GROUP BY event_id")
+        ).all()
+    engine.dispose()
+    assert dict(counts) == {e["id"]: 1 for e in events}
