@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 LOGGERS = ("rebut", "uvicorn", "uvicorn.error")
@@ -20,6 +21,8 @@ def configure_logging(level: str = "INFO") -> None:
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # uvicorn adds an ANSI-coloured copy of its message; JSON readers want none.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
     )
     for name in LOGGERS:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from conftest import API_KEY, AUTH_HEADERS, run_server
 from prometheus_client.parser import text_string_to_metric_families
 from test_api import assert_problem
-from webhook_client import comment_event, post_event
+from webhook_client import comment_event, post_event, wait_for
 
 SECRET = "whsec-ops"
 MARKER = "Ottoline Brackenbury"  # a name that appears nowhere but in the comment sent
@@ -96,11 +97,23 @@ def test_logs_are_json_without_comment_text_or_keys(ops_server: tuple[str, Path]
     body = {"comment": {"id": "ops-secret", "text": f"{MARKER} of Leeds stole the bins."}}
     response = httpx.post(f"{base_url}/v1/comments:score?key={API_KEY}", json=body, timeout=60)
     assert response.status_code == 200
+
+    def records() -> list[dict[str, Any]]:
+        lines = log.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def scored_line_logged() -> bool:
+        # The access line is written after the response is sent: wait for it.
+        return any(
+            r.get("logger") == "rebut.access"
+            and r["route"] == "/v1/comments:score"
+            and r["status"] == 200
+            and r["ms"] >= 0
+            for r in records()
+        )
+
+    wait_for(scored_line_logged, "the request's access line", timeout_s=30)
     text = log.read_text()
     assert MARKER not in text and API_KEY not in text
-    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    access = [r for r in records if r.get("logger") == "rebut.access"]
-    assert any(
-        r["route"] == "/v1/comments:score" and r["status"] == 200 and r["ms"] >= 0 for r in access
-    )
-    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
+    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records())
+    assert not any("color_message" in r for r in records())  # uvicorn's ANSI-coloured copy
