@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A comma-separated environment value, read as a list (NoDecode: not parsed as JSON).
 CommaList = Annotated[list[str], NoDecode]
+# Shorter keys and secrets are refused at start-up: they are guessable, and a short one in
+# production is usually a placeholder someone forgot to replace.
+MIN_SECRET_CHARS = 16
 
 
 def normalise_database_url(url: str) -> str:
@@ -84,6 +87,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("api_keys", "webhook_secrets", "coral_secrets")
+    @classmethod
+    def _long_enough(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if len(value) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    f"keys and secrets need at least {MIN_SECRET_CHARS} characters; one has "
+                    f"{len(value)} (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+        return values
 
     @field_validator("database_url")
     @classmethod

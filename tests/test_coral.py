@@ -18,7 +18,7 @@ from conftest import AUTH_HEADERS, run_server
 from test_api import assert_problem
 
 PHASE = "/v1/integrations/coral/moderation"
-NEW_SECRET, OLD_SECRET = "ssc_new_2f0e8c", "ssc_old_91ab44"
+NEW_SECRET, OLD_SECRET = "ssc_new_2f0e8c5d7a9b", "ssc_old_91ab44c3e0f1"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,9 @@ def test_no_request_gets_a_server_error(tmp_path: Path) -> None:
     if not SCHEMATHESIS.exists() and shutil.which("schemathesis") is None:
         pytest.skip("schemathesis is not installed (it comes with the dev extra)")
     with run_server(
-        tmp_path, REBUT_WEBHOOK_SECRETS="whsec-fuzz", REBUT_CORAL_SECRETS="coral-fuzz"
+        tmp_path,
+        REBUT_WEBHOOK_SECRETS="whsec-fuzz-0123456789",
+        REBUT_CORAL_SECRETS="ssc_fuzz_0123456789",
     ) as (base_url, _process):
         command = [
             str(SCHEMATHESIS if SCHEMATHESIS.exists() else "schemathesis"),

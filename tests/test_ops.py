@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_api import assert_problem
 from webhook_client import comment_event, post_event, wait_for
 
-SECRET = "whsec-ops"
+SECRET = "whsec-ops-0123456789"
 MARKER = "Ottoline Brackenbury"  # a name that appears nowhere but in the comment sent
 
 

@@ -178,7 +178,9 @@ def test_database_url_from_rebut_or_platform_variable(monkeypatch: pytest.Monkey
     assert Settings(_env_file=None).database_url == "sqlite:///./mine.db"
 
 
-def test_callbacks_without_a_signing_secret_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_callbacks_need_a_signing_secret_and_secrets_a_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from pydantic import ValidationError
 
     from serve.config import Settings
@@ -188,4 +190,10 @@ def test_callbacks_without_a_signing_secret_are_refused(monkeypatch: pytest.Monk
     with pytest.raises(ValidationError, match="REBUT_WEBHOOK_SECRETS"):
         Settings(_env_file=None)
     monkeypatch.setenv("REBUT_WEBHOOK_SECRETS", "s1,s2")
-    assert Settings(_env_file=None).webhook_secrets == ["s1", "s2"]
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("REBUT_WEBHOOK_SECRETS", " whsec-new-0123456789 , whsec-old-0123456789")
+    assert Settings(_env_file=None).webhook_secrets == [
+        "whsec-new-0123456789",
+        "whsec-old-0123456789",
+    ]
