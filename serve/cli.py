@@ -1,6 +1,7 @@
 """The `rebut` command: one Typer app, one sub-command per job.
 
 rebut serve --port 8000
+rebut keys create newsroom-cms
 rebut score --articles articles.jsonl --comments comments.jsonl --out results.jsonl
 """
 
@@ -33,6 +34,129 @@ ModelDir = Annotated[
 ]
 
 
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    """A sessionmaker on the configured store, migrated to the newest schema."""
+    from serve.store import make_engine, make_sessionmaker, migrate
+
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    return make_sessionmaker(engine)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the store (REBUT_DATABASE_URL) to the newest schema; `serve` does it too."""
+    _sessions()
+    typer.echo("store is at the newest schema", err=True)
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Argument(help="Who uses the key, e.g. cms.")]) -> None:
+    """Make a key and print it, once: only its SHA-256 is stored."""
+    from serve.keys import KeyNameTaken, create_key
+
+    with _sessions()() as session:
+        try:
+            key = create_key(session, name=name)
+        except KeyNameTaken as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        session.commit()
+    typer.echo(key)
+    typer.echo(f"created key {name!r}; it is shown only now, so store it safely", err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Show each key's name, first characters, and whether it is revoked."""
+    from serve.keys import list_keys
+
+    with _sessions()() as session:
+        for row in list_keys(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+            typer.echo(f"{row.name}\t{row.prefix}...\t{row.created_at:%Y-%m-%d}\t{state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke the key named NAME; requests with it get 401 from then on."""
+    from serve.keys import revoke_key
+
+    with _sessions()() as session:
+        if not revoke_key(session, name=name):
+            typer.echo(f"error: no live key named {name!r}", err=True)
+            raise typer.Exit(1)
+        session.commit()
+    typer.echo(f"revoked key {name!r}", err=True)
+
+
+@app.command("export-feedback")
+def export_feedback(
+    out: Annotated[Path, typer.Option(dir_okay=False, help="JSONL file, one decision a line.")],
+) -> None:
+    """Write every moderator decision with the text and result it judged, as JSONL."""
+    import json
+
+    from serve.store import feedback_with_scores
+
+    if not out.parent.is_dir():
+        typer.echo(f"error: {out.parent} is not a directory", err=True)
+        raise typer.Exit(2)
+    count = 0
+    with _sessions()() as session, out.open("w", encoding="utf-8") as f:
+        for feedback, score in feedback_with_scores(session):
+            result = json.loads(score.result_json) if score else None
+            hints = result["hints"] if result else []
+            record = {
+                "comment_id": feedback.comment_id,
+                "text": score.text if score else None,
+                "article_id": score.article_id if score else None,
+                "article_sha256": score.article_sha256 if score else None,
+                "decision": feedback.decision,
+                "hints": [
+                    {**v, **(hints[v["hint"]] if v["hint"] < len(hints) else {})}
+                    for v in json.loads(feedback.hints_json)
+                ],
+                "note": feedback.note,
+                "decided_by": feedback.key_name,
+                "decided_at": feedback.created_at.isoformat(),
+                "model_version": score.model_version if score else None,
+                "result": result,
+            }
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    typer.echo(f"exported {count} decisions -> {out}", err=True)
+
+
+def _first_start_key() -> None:
+    """On a first start with auth on and no key anywhere, make an `admin` key and print it,
+    so `make serve` gives a working, protected server and says how to call it."""
+    from serve.keys import count_live_keys, create_key
+
+    settings = get_settings()
+    sessions = _sessions()
+    if settings.auth == "off" or settings.api_keys:
+        return
+    with sessions() as session:
+        if count_live_keys(session):
+            return
+        key = create_key(session, name="admin")
+        session.commit()
+    typer.echo(
+        "\nNo API key existed, so rebut made one named 'admin'. It is shown only now:\n\n"
+        f"    {key}\n\n"
+        "Send it as `Authorization: Bearer KEY` (or `?key=KEY`). Make more with "
+        "`rebut keys create NAME`.\n",
+        err=True,
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default REBUT_HOST, else 127.0.0.1.")] = None,
@@ -43,12 +167,16 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _first_start_key()  # also migrates the store once, before any worker process starts
     uvicorn.run(
         "serve.main:create_app",
         factory=True,
         host=host or settings.host,
         port=settings.port if port is None else port,
         workers=workers,
+        # rebut writes its own access lines (serve/metrics.py): uvicorn's carry the query
+        # string, and so any ?key=KEY.
+        access_log=False,
     )
 
 

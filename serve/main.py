@@ -13,24 +13,50 @@ from model.pipeline import Pipeline
 from serve.api.main import api_router, root_router
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
+from serve.events import queue_depth
+from serve.keys import hash_key
+from serve.logs import configure_logging
+from serve.metrics import Metrics, MetricsMiddleware
 from serve.problems import add_problem_handlers
-from serve.store import make_engine, make_sessionmaker
+from serve.rate_limit import TokenBuckets
+from serve.store import make_engine, make_sessionmaker, migrate
+from serve.worker import Worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        app.state.settings_key_hashes = frozenset(hash_key(k) for k in settings.api_keys)
+        app.state.rate_limiter = TokenBuckets(settings.rate_limit)
         app.state.pipeline = Pipeline.from_dir(settings.model_dir)
         engine = make_engine(settings.database_url)
+        migrate(engine)  # idempotent: a database at head is left as it is
         app.state.sessions = make_sessionmaker(engine)
+        app.state.metrics = metrics
+        metrics.model.labels(app.state.pipeline.model_version).set(1)
+
+        def depth() -> dict[str, int]:
+            with app.state.sessions() as session:
+                return queue_depth(session)
+
+        metrics.watch_queue(depth)
+        app.state.worker = Worker(
+            sessions=app.state.sessions, pipeline=app.state.pipeline, settings=settings
+        )
+        app.state.worker.start()
         yield
+        app.state.worker.stop()
         engine.dispose()
 
     app = FastAPI(title="rebut", version=version("rebut"), lifespan=lifespan, docs_url="/docs")
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: it also counts what BodyGuard refuses.
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     add_problem_handlers(app)
     app.include_router(root_router)
     app.include_router(api_router)

@@ -1,101 +1,135 @@
-"""The store: articles sent to the API and the results served for comments.
+"""The store: engine, migrations, and keyword-only functions on a session.
 
-SQLite by default (WAL, so readers never wait on the writer); any SQLAlchemy URL works,
-PostgreSQL at scale. Tables are made with `create_all` at start-up for now; Alembic
-migrations replace that once the schema has a released version to migrate from.
+SQLite by default (WAL, so readers never wait on the writer); PostgreSQL through
+REBUT_DATABASE_URL (`postgresql+psycopg://user@host/db`). The schema is Alembic's
+(serve/migrations/); `migrate()` upgrades a database to the newest revision, and the
+server runs it at start-up.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, String, Text, create_engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from model.article_index import content_hash
 from model.result import ArticleIn, Result
+from serve.tables import (
+    ArticleRow,
+    ArticleVersionRow,
+    Base,
+    CommentScoreRow,
+    FeedbackRow,
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The revision whose schema rebut 0.1.0 made with create_all, before Alembic.
+PRE_ALEMBIC_REVISION = "0001"
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-class ArticleRow(Base):
-    """One article; `content_sha256` lets callers and caches tell an edit from a re-send."""
-
-    __tablename__ = "articles"
-
-    id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    title: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    content_sha256: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class CommentResultRow(Base):
-    """The latest result for a comment, as the contract's JSON."""
-
-    __tablename__ = "comment_results"
-
-    comment_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    article_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    result_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    # Scoring runs in a thread pool: let a second writer wait instead of failing at once.
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Scoring runs in a thread pool and a worker thread: a second writer waits instead of
+    # failing at once.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine for `database_url`, with the tables created (until Alembic takes over)."""
+    """An engine for `database_url` (run `migrate` before using it on a new database)."""
     is_sqlite = database_url.startswith("sqlite")
     # Handlers run in worker threads, so a pooled SQLite connection crosses threads.
     connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(database_url, connect_args=connect_args)
+    engine = create_engine(database_url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
     return engine
+
+
+def alembic_config() -> Config:
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to `revision`. A database that rebut 0.1.0 made (tables, no
+    alembic_version) is first stamped at the revision that matches it, so its rows stay."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        tables = set(inspect(connection).get_table_names())
+        config.attributes["connection"] = connection
+        if "articles" in tables and "alembic_version" not in tables:
+            command.stamp(config, PRE_ALEMBIC_REVISION)
+        command.upgrade(config, revision)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def ping(session: Session) -> None:
+    """Raise if the database cannot be reached."""
+    session.execute(select(1))
+
+
+# -- articles ---------------------------------------------------------------------------
+
+
 def _upsert(session: Session, row: type[Base], values: dict[str, Any], **kwargs: Any) -> None:
     """INSERT .. ON CONFLICT DO UPDATE, so two requests for one id cannot both insert."""
     dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        session.merge(row(**values))
-        return
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     statement = insert(row).values(**values)
-    (key,) = row.__table__.primary_key.columns.keys()
-    updated = {name: statement.excluded[name] for name in values if name != key}
-    session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updated, **kwargs))
+    keys = list(row.__table__.primary_key.columns.keys())
+    updated = {name: statement.excluded[name] for name in values if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=updated, **kwargs))
+
+
+def _insert_ignore(session: Session, row: type[Base], values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(insert(row).values(**values).on_conflict_do_nothing())
 
 
 def upsert_article(session: Session, *, article: ArticleIn) -> str:
-    """Store `article`, returning its content hash; a re-send of the same content is a no-op."""
+    """Store `article` and its version, returning its content hash; a re-send of the same
+    content is a no-op."""
     # The same hash the pipeline's article cache keys on; it covers the title, which the
     # stance model reads.
     digest = content_hash(article.title, article.body)
+    stamp = now()
     values = {
         "id": article.id,
         "title": article.title,
         "body": article.body,
         "content_sha256": digest,
-        "updated_at": datetime.now(UTC),
+        "updated_at": stamp,
     }
     _upsert(session, ArticleRow, values, where=ArticleRow.content_sha256 != digest)
+    version = {
+        "article_id": article.id,
+        "content_sha256": digest,
+        "title": article.title,
+        "body": article.body,
+        "created_at": stamp,
+    }
+    _insert_ignore(session, ArticleVersionRow, version)
     return digest
 
 
@@ -110,14 +144,85 @@ def get_article(session: Session, *, article_id: str) -> ArticleIn | None:
     return ArticleIn(id=row.id, title=row.title, body=row.body)
 
 
-def save_result(session: Session, *, result: Result) -> None:
-    """Keep the latest result per comment: a re-scored comment replaces its old one."""
+def article_versions(session: Session, *, article_id: str) -> Sequence[ArticleVersionRow]:
+    query = select(ArticleVersionRow).where(ArticleVersionRow.article_id == article_id)
+    return session.scalars(query.order_by(ArticleVersionRow.created_at)).all()
+
+
+# -- results ----------------------------------------------------------------------------
+
+
+def save_result(
+    session: Session,
+    *,
+    result: Result,
+    text: str | None,
+    article: ArticleIn | None = None,
+    event_id: str | None = None,
+) -> CommentScoreRow | None:
+    """Add one scoring of a comment (`text` is what was scored); the newest row is the
+    comment's current result."""
     if result.comment_id is None:
-        return
-    values = {
-        "comment_id": result.comment_id,
-        "article_id": result.article_id,
-        "result_json": result.model_dump_json(),
-        "created_at": datetime.now(UTC),
-    }
-    _upsert(session, CommentResultRow, values)
+        return None
+    row = CommentScoreRow(
+        comment_id=result.comment_id,
+        article_id=result.article_id,
+        article_sha256=content_hash(article.title, article.body) if article else None,
+        event_id=event_id,
+        text=text,
+        model_version=result.model_version,
+        result_json=result.model_dump_json(),
+        created_at=now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_score(session: Session, *, comment_id: str) -> CommentScoreRow | None:
+    query = select(CommentScoreRow).where(CommentScoreRow.comment_id == comment_id)
+    return session.scalars(query.order_by(CommentScoreRow.id.desc()).limit(1)).first()
+
+
+def count_scores(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(CommentScoreRow)) or 0
+
+
+# -- feedback ---------------------------------------------------------------------------
+
+
+def add_feedback(
+    session: Session,
+    *,
+    comment_id: str,
+    score_id: int | None,
+    decision: str,
+    hints: list[dict[str, Any]],
+    note: str | None,
+    key_name: str | None,
+) -> FeedbackRow:
+    row = FeedbackRow(
+        comment_id=comment_id,
+        score_id=score_id,
+        decision=decision,
+        hints_json=json.dumps(hints),
+        note=note,
+        key_name=key_name,
+        created_at=now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def feedback_with_scores(
+    session: Session,
+) -> Iterator[tuple[FeedbackRow, CommentScoreRow | None]]:
+    """Every feedback row with the scoring it judged, oldest first, streamed."""
+    query = (
+        select(FeedbackRow, CommentScoreRow)
+        .outerjoin(CommentScoreRow, FeedbackRow.score_id == CommentScoreRow.id)
+        .order_by(FeedbackRow.id)
+        .execution_options(yield_per=500)
+    )
+    yield from session.execute(query).tuples()

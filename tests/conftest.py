@@ -12,7 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,10 @@ ROOT = Path(__file__).parents[1]
 SEED_DIR = ROOT / "../shared/seed"
 SEED_CLAIM = "Assad's forces did a leaflet drop on the town before the assault"
 SERVER_START_TIMEOUT_S = 180  # loading the ONNX models on a cold disk can take a while
+# A PostgreSQL server the tests may make scratch databases on (.ci/run exports it).
+POSTGRES_URL = os.environ.get(
+    "REBUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 CheckResult = Callable[..., None]
 
@@ -49,33 +55,84 @@ def _wait_for_health(base_url: str, process: subprocess.Popen[bytes], log: Path)
     pytest.fail(f"server not healthy after {SERVER_START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of `uvicorn --factory serve.main:create_app` with its own SQLite file."""
-    workdir = tmp_path_factory.mktemp("server")
+# The key every test server accepts (REBUT_API_KEYS); `auth_headers` sends it.
+API_KEY = "rbt_test-key-for-the-test-servers-only"
+AUTH_HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@contextmanager
+def run_server(workdir: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`uvicorn --factory serve.main:create_app` in a subprocess with its own SQLite file
+    (unless REBUT_DATABASE_URL is given); yields its base URL and process, once healthy."""
     port = _free_port()
     env = {
         **os.environ,
         "REBUT_DATABASE_URL": f"sqlite:///{workdir / 'rebut.db'}",
         "REBUT_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+        "REBUT_API_KEYS": API_KEY,
+        "REBUT_RATE_LIMIT": "0",
+        **settings,
     }
     log = workdir / "server.log"
     command = [sys.executable, "-m", "uvicorn", "--factory", "serve.main:create_app"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as log_file:
+    with log.open("ab") as log_file:
         # cwd is the temp dir, so a developer's .env cannot leak into the test server.
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=log_file)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(base_url, process, log)
-        yield base_url
+        yield base_url, process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the shared test server; it accepts API_KEY and has no rate limit."""
+    with run_server(tmp_path_factory.mktemp("server")) as (base_url, _process):
+        yield base_url
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards, so tests (and
+    parallel runs) never see each other's rows. Skips when no server answers, except in CI,
+    where .ci/run starts one and its absence is a failure."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(POSTGRES_URL)
+    admin_dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"no PostgreSQL at {POSTGRES_URL} in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {exc}")
+    name = f"rebut_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield admin_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rebut.db'}"
+        return
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

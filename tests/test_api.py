@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SEED_STANCE_XFAIL
+from conftest import AUTH_HEADERS, SEED_STANCE_XFAIL
 
 SCORE = "/v1/comments:score"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # what conftest gives the server
@@ -17,7 +17,7 @@ CheckResult = Callable[..., None]
 
 @pytest.fixture(scope="module")
 def client(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=120) as client:
+    with httpx.Client(base_url=server, timeout=120, headers=AUTH_HEADERS) as client:
         yield client
 
 

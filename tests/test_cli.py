@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SEED_STANCE_XFAIL
+from conftest import AUTH_HEADERS, SEED_STANCE_XFAIL
 
 CheckResult = Callable[..., None]
 
@@ -126,7 +126,10 @@ def test_batch_and_api_agree(
     article, comment = seed
     batch = {r["comment_id"]: r for r in jsonl(tmp / "results.jsonl")}[comment["id"]]
     api = httpx.post(
-        f"{server}/v1/comments:score", json={"comment": comment, "article": article}, timeout=120
+        f"{server}/v1/comments:score",
+        json={"comment": comment, "article": article},
+        headers=AUTH_HEADERS,
+        timeout=120,
     ).json()
     assert [(c["text"], c["status"]) for c in batch["claims"]] == [
         (c["text"], c["status"]) for c in api["claims"]

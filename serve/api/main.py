@@ -1,12 +1,28 @@
-"""The API's routers, one per resource, under /v1 (health stays at the root for probes)."""
+"""The API's routers, one per resource, under /v1; every one of them needs an API key.
+At the root: health and readiness, open for load balancers and orchestrators; the
+Perspective-compatible /v1alpha1 (keyed) and its discovery document (open, like /docs)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from serve.api.routes import articles, comments, health
+from serve.api.routes import (
+    articles,
+    comments,
+    coral,
+    feedback,
+    health,
+    perspective,
+    webhooks,
+)
+from serve.deps import require_key
 
-api_router = APIRouter(prefix="/v1")
+api_router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 api_router.include_router(comments.router)
+api_router.include_router(feedback.router)
 api_router.include_router(articles.router)
+api_router.include_router(webhooks.router)
+api_router.include_router(coral.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)
+root_router.include_router(perspective.router)  # /v1alpha1, keyed like /v1
+root_router.include_router(perspective.discovery_router)

@@ -9,7 +9,7 @@ from model.errors import InputError, UnknownArticle
 from model.result import ArticleIn, CommentIn, Result
 from serve.deps import PipelineDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES
-from serve.store import get_article, save_result, upsert_article
+from serve.store import get_article, latest_score, save_result, upsert_article
 
 router = APIRouter(prefix="/comments", tags=["comments"], responses=PROBLEM_RESPONSES)
 
@@ -45,6 +45,19 @@ def score_comment(request: ScoreRequest, pipeline: PipelineDep, session: Session
                 "PUT /v1/articles/{id} first, or send it as `article`"
             )
     result = pipeline.score(comment, article)
-    save_result(session, result=result)
+    save_result(session, result=result, text=comment.text, article=article)
     session.commit()
     return result
+
+
+class UnknownComment(InputError):
+    code = "unknown_comment"
+
+
+@router.get("/{comment_id:path}", response_model=Result)
+def get_comment_result(comment_id: str, session: SessionDep) -> Result:
+    """The newest result for a comment, scored through this API or a webhook event."""
+    row = latest_score(session, comment_id=comment_id)
+    if row is None:
+        raise UnknownComment(f"No result for comment {comment_id!r} is stored (yet)")
+    return Result.model_validate_json(row.result_json)

@@ -1,0 +1,76 @@
+"""Coral Talk's external moderation phase: `POST /v1/integrations/coral/moderation`.
+
+In Coral's admin (Configure > Moderation > Phases) the URL is
+`https://REBUT/v1/integrations/coral/moderation?key=KEY`, and the signing secret Coral shows
+goes into REBUT_CORAL_SECRETS.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from model.result import CommentIn
+from serve.coral import ExternalModerationRequest, ExternalModerationResponse, comment_id, decide
+from serve.deps import PipelineDep, SettingsDep
+from serve.problems import PROBLEM_RESPONSES, ApiProblem
+from serve.signatures import CORAL_HEADER, SignatureError, verify_coral
+from serve.store import get_article, save_result
+
+router = APIRouter(prefix="/integrations/coral", tags=["coral"], responses=PROBLEM_RESPONSES)
+
+
+def _parse(body: bytes) -> ExternalModerationRequest:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
+    try:
+        return ExternalModerationRequest.model_validate(payload)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+@router.post(
+    "/moderation",
+    response_model=ExternalModerationResponse,
+    response_model_exclude_none=True,
+    responses={204: {"description": "Nothing to flag: Coral goes on with its own phases"}},
+)
+async def coral_moderation(
+    request: Request, settings: SettingsDep, pipeline: PipelineDep
+) -> Response:
+    """Score a Coral comment against its story's stored article; flag it or answer 204."""
+    if not settings.coral_secrets:
+        raise ApiProblem(
+            503, "coral_not_configured", "Set REBUT_CORAL_SECRETS to Coral's signing secret"
+        )
+    body = await request.body()
+    try:
+        verify_coral(request.headers.get(CORAL_HEADER), body, settings.coral_secrets)
+    except SignatureError as exc:
+        raise ApiProblem(401, exc.code, exc.message) from None
+    coral = _parse(body)
+    comment = CommentIn(id=comment_id(coral), text=coral.comment.body, article_id=coral.story.id)
+    pipeline.validate_comment(comment)
+
+    def score() -> ExternalModerationResponse:
+        with request.app.state.sessions() as session:
+            # A story is matched to the article stored under its id; without one, moderation
+            # still runs (rebut does not fetch story URLs).
+            article = get_article(session, article_id=coral.story.id)
+            scored = comment if article else comment.model_copy(update={"article_id": None})
+            result = pipeline.score(scored, article)
+            save_result(session, result=result, text=comment.text, article=article)
+            session.commit()
+        return decide(result, pipeline.policy_.flag)
+
+    decision = await run_in_threadpool(score)
+    if not decision.actions and decision.status is None:
+        return Response(status_code=204)
+    return Response(decision.model_dump_json(exclude_none=True), media_type="application/json")

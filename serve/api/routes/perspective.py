@@ -1,0 +1,133 @@
+"""`POST /v1alpha1/comments:analyze`: Perspective's AnalyzeComment, answered by rebut's model.
+
+A Perspective client moves to rebut by changing its host and key (`?key=KEY`, as
+Perspective's clients send it). Errors come in Perspective's (Google's) error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from model.errors import EmptyText, TextTooLong
+from model.result import CommentIn
+from model.sentences import split_sentences
+from serve.deps import PipelineDep, SessionDep, require_key
+from serve.perspective import (
+    ATTRIBUTE_NAMES,
+    SUPPORTED_LANGUAGE,
+    UNSCORED_PERSPECTIVE_ATTRIBUTES,
+    AnalyzeCommentRequest,
+    AnalyzeCommentResponse,
+    AttributeScores,
+    PerspectiveError,
+    Score,
+    SpanScore,
+    discovery_document,
+    is_english,
+)
+from serve.store import save_result
+
+router = APIRouter(prefix="/v1alpha1", tags=["perspective"], dependencies=[Depends(require_key)])
+discovery_router = APIRouter(tags=["perspective"])
+
+
+def _unsupported(attribute: str, languages: list[str]) -> PerspectiveError:
+    return PerspectiveError(
+        400,
+        f"Attribute {attribute} does not support request languages: {','.join(languages)}",
+        "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+        languageNotSupportedByAttributeError={
+            "requestedLanguages": languages,
+            "detectedLanguages": [SUPPORTED_LANGUAGE],
+            "attribute": attribute,
+        },
+    )
+
+
+def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
+    """Refuse what Perspective would refuse, with its error types."""
+    if request.comment.type not in (None, "PLAIN_TEXT"):
+        raise PerspectiveError(
+            400, "Currently, only 'PLAIN_TEXT' comments are supported", "INVALID_REQUEST"
+        )
+    requested = list(request.requestedAttributes)
+    if not requested:
+        raise PerspectiveError(
+            400, "requestedAttributes names no attribute", "NO_REQUESTED_ATTRIBUTES"
+        )
+    for name in requested:
+        if name not in ATTRIBUTE_NAMES and name not in UNSCORED_PERSPECTIVE_ATTRIBUTES:
+            raise PerspectiveError(400, f"Unknown attribute: {name}", "INVALID_REQUEST")
+    languages = request.languages or [SUPPORTED_LANGUAGE]
+    if not any(is_english(language) for language in languages):
+        raise _unsupported(requested[0], languages)
+    for name in requested:
+        if name in UNSCORED_PERSPECTIVE_ATTRIBUTES:
+            raise _unsupported(name, languages)
+    try:
+        pipeline.validate_comment(CommentIn(id="-", text=request.comment.text))
+    except EmptyText:
+        raise PerspectiveError(400, "Comment must be non-empty.", "COMMENT_EMPTY") from None
+    except TextTooLong as exc:
+        raise PerspectiveError(400, exc.message, "COMMENT_TOO_LONG") from None
+
+
+@router.post(
+    "/comments:analyze", response_model=AnalyzeCommentResponse, response_model_exclude_none=True
+)
+def analyze_comment(
+    request: AnalyzeCommentRequest, pipeline: PipelineDep, session: SessionDep
+) -> AnalyzeCommentResponse:
+    """Score a comment for Perspective's attributes (those rebut's model has)."""
+    _check(request, pipeline)
+    text = request.comment.text
+    # Perspective comments have no id; a stored result is keyed by the text's hash.
+    comment_id = "perspective:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    result = pipeline.score(CommentIn(id=comment_id, text=text))
+
+    # Span scores: one per sentence with spanAnnotations, else one span over the whole text,
+    # as Perspective answers.
+    spans = [(0, len(text), result.moderation.attributes)]
+    if request.spanAnnotations:
+        sentences = split_sentences(text)
+        if sentences:
+            scored = pipeline.score_batch(
+                [
+                    (CommentIn(id=f"{comment_id}:{i}", text=s.text), None)
+                    for i, s in enumerate(sentences)
+                ]
+            )
+            spans = [(s.start, s.end, r.moderation.attributes) for s, r in zip(sentences, scored)]
+
+    scores: dict[str, AttributeScores] = {}
+    for name, parameters in request.requestedAttributes.items():
+        attribute = ATTRIBUTE_NAMES[name]
+        summary = result.moderation.attributes[attribute]
+        if parameters.scoreThreshold is not None and summary < parameters.scoreThreshold:
+            continue  # Perspective leaves out attributes under the caller's threshold
+        scores[name] = AttributeScores(
+            summaryScore=Score(value=summary),
+            spanScores=[
+                SpanScore(begin=begin, end=end, score=Score(value=values[attribute]))
+                for begin, end, values in spans
+            ],
+        )
+
+    if not request.doNotStore:
+        save_result(session, result=result, text=text)
+        session.commit()
+    return AnalyzeCommentResponse(
+        attributeScores=scores,
+        languages=[SUPPORTED_LANGUAGE],
+        detectedLanguages=[SUPPORTED_LANGUAGE],
+        clientToken=request.clientToken,
+    )
+
+
+@discovery_router.get("/$discovery/rest", include_in_schema=False)
+def discovery(request: Request) -> dict[str, Any]:
+    """Google's discovery document for the analyze method (for googleapiclient)."""
+    return discovery_document(str(request.base_url))

@@ -1,0 +1,232 @@
+"""The worker: a thread in the server process that scores queued webhook events and
+delivers their results to the CMS's callback URL.
+
+No broker: the events table is the queue. Scoring an event and storing its result happen
+in one transaction, and a result row is unique per event id, so an event is scored exactly
+once however often the process dies in between (a killed transaction leaves the event
+`received`, and the next start scores it). On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets
+several server processes share the queue. Callbacks are delivered at least once: a
+receiver should deduplicate on the event id it gets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from model.errors import InputError, UnknownArticle
+from model.pipeline import Pipeline
+from model.result import ArticleIn, CommentIn
+from serve.config import Settings
+from serve.events import WebhookEvent
+from serve.signatures import REBUT_HEADER, sign
+from serve.store import get_article, now, save_result, upsert_article
+from serve.tables import CommentScoreRow, WebhookEventRow
+
+log = logging.getLogger("rebut.worker")
+
+MAX_BACKOFF_S = 3600.0
+# A claimed callback is not retried by another worker for this long past its timeout.
+CALLBACK_LEASE_S = 30.0
+
+
+class Worker:
+    """Args:
+    sessions: the store's sessionmaker.
+    pipeline: the loaded model, shared with the request handlers.
+    settings: poll interval, start delay, callback URL, secrets and retry policy.
+    """
+
+    def __init__(
+        self, *, sessions: sessionmaker[Session], pipeline: Pipeline, settings: Settings
+    ) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
+        self.settings = settings
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._http: httpx.Client | None = None
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._http = httpx.Client(timeout=self.settings.callback_timeout_s)
+        self._thread = threading.Thread(target=self._run, name="rebut-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._http is not None:
+            self._http.close()
+
+    def wake(self) -> None:
+        """Called after an event is committed, so it need not wait for the next poll."""
+        self._wake.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        if self._stop.wait(self.settings.worker_start_delay_s):
+            return
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+            except Exception:  # a bad moment of the database must not end the thread
+                log.exception("worker step failed")
+                busy = False
+            if not busy:
+                self._wake.wait(self.settings.worker_poll_s)
+                self._wake.clear()
+
+    def step(self) -> bool:
+        """Score one event and deliver one callback; True when there was work."""
+        scored = self.score_next()
+        delivered = self.deliver_next()
+        return scored or delivered
+
+    # -- scoring ----------------------------------------------------------------------
+
+    def score_next(self) -> bool:
+        with self.sessions() as session:
+            query = (
+                select(WebhookEventRow)
+                .where(WebhookEventRow.status == "received")
+                .order_by(WebhookEventRow.seq)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            row = session.scalars(query).first()
+            if row is None:
+                return False
+            try:
+                # Inside the try: a row this version cannot read must fail, not block the queue.
+                event = WebhookEvent.model_validate_json(row.payload_json)
+                self._apply(session, event)
+                row.status = "scored"
+            except IntegrityError:
+                # Another process stored this event's result first (SQLite has no SKIP
+                # LOCKED): the unique event id kept it to one; nothing is left to do here.
+                session.rollback()
+                return True
+            except SQLAlchemyError:
+                raise  # the store's trouble, not the event's: it stays queued for a retry
+            except InputError as exc:
+                row.status = "failed"
+                row.error = json.dumps({"code": exc.code, "message": exc.message})
+            except Exception as exc:
+                # The model failed on this input: keep it out of the queue, with the reason.
+                log.exception("scoring event %s failed", row.id)
+                row.status = "failed"
+                row.error = json.dumps({"code": "internal_error", "message": repr(exc)})
+            if self.settings.callback_url and row.type != "article.updated":
+                row.callback_due_at = now()
+            row.updated_at = now()
+            session.commit()
+            log.info("event %s %s: %s", row.id, row.type, row.status)
+            return True
+
+    def _apply(self, session: Session, event: WebhookEvent) -> None:
+        article: ArticleIn | None = event.data.article
+        if article is not None:
+            self.pipeline.validate_article(article)
+            upsert_article(session, article=article)
+        if event.type == "article.updated":
+            self.pipeline.index_article(article)  # type: ignore[arg-type]
+            return
+        comment: CommentIn = event.data.comment  # type: ignore[assignment]
+        if article is None and comment.article_id is not None:
+            article = get_article(session, article_id=comment.article_id)
+            if article is None:
+                raise UnknownArticle(f"No article with id {comment.article_id!r} is stored")
+        result = self.pipeline.score(comment, article)
+        save_result(session, result=result, text=comment.text, article=article, event_id=event.id)
+
+    # -- callbacks --------------------------------------------------------------------
+
+    def deliver_next(self) -> bool:
+        url = self.settings.callback_url
+        if not url:
+            return False
+        with self.sessions() as session:
+            query = (
+                select(WebhookEventRow)
+                .where(WebhookEventRow.callback_due_at <= now())
+                .order_by(WebhookEventRow.callback_due_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            row = session.scalars(query).first()
+            if row is None:
+                return False
+            # Claim it, so no other worker posts it while this one waits on the CMS.
+            row.callback_attempts += 1
+            attempt = row.callback_attempts
+            lease = self.settings.callback_timeout_s + CALLBACK_LEASE_S
+            row.callback_due_at = now() + timedelta(seconds=lease)
+            body = json.dumps(self._callback_body(session, row)).encode()
+            event_id = row.id
+            session.commit()
+
+        error = self._post(url, body)
+
+        with self.sessions() as session:
+            row = session.scalars(
+                select(WebhookEventRow).where(WebhookEventRow.id == event_id)
+            ).one()
+            if error is None:
+                row.callback_due_at = None
+            elif attempt >= self.settings.callback_max_attempts:
+                row.callback_due_at = None
+                row.status = "dead"
+                row.error = json.dumps(
+                    {"code": "callback_failed", "message": f"{attempt} tries; last: {error}"}
+                )
+                log.warning("event %s dead-lettered after %d callback tries", event_id, attempt)
+            else:
+                delay = min(MAX_BACKOFF_S, self.settings.callback_backoff_s * 2 ** (attempt - 1))
+                row.callback_due_at = now() + timedelta(seconds=delay)
+                log.info("callback for %s failed (%s); retry in %.1f s", event_id, error, delay)
+            row.updated_at = now()
+            session.commit()
+        return True
+
+    def _callback_body(self, session: Session, row: WebhookEventRow) -> dict[str, Any]:
+        score = session.scalars(
+            select(CommentScoreRow).where(CommentScoreRow.event_id == row.id)
+        ).first()
+        return {
+            "event_id": row.id,
+            "type": row.type,
+            "status": row.status,
+            "comment_id": row.comment_id,
+            "result": json.loads(score.result_json) if score else None,
+            "error": json.loads(row.error) if row.error else None,
+        }
+
+    def _post(self, url: str, body: bytes) -> str | None:
+        """POST a signed callback; None on a 2xx, else what went wrong."""
+        assert self._http is not None
+        headers = {"Content-Type": "application/json"}
+        if self.settings.webhook_secrets:
+            headers[REBUT_HEADER] = sign(self.settings.webhook_secrets[0], body)
+        try:
+            response = self._http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code}"
