@@ -16,6 +16,11 @@ import typer
 from serve.config import get_settings
 from training import cli as training_cli
 
+# Idle keep-alive connections live longer than uvicorn's 5 s default: a client that pools
+# connections (a CMS, the tests) otherwise races the server closing an idle one and gets
+# "connection reset" on its next request. 75 s outlives most load balancers' 60 s.
+KEEP_ALIVE_S = 75
+
 app = typer.Typer(
     name="rebut",
     help="Score reader comments: moderation, claims grounded in the article, stance.",
@@ -177,6 +182,9 @@ def serve(
         # rebut writes its own access lines (serve/metrics.py): uvicorn's carry the query
         # string, and so any ?key=KEY.
         access_log=False,
+        # longer than uvicorn's 5 s: a CMS that pools connections would otherwise race the
+        # server closing an idle one and see "connection reset" on its next request
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
 
 

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+from serve.cli import KEEP_ALIVE_S
 
 ROOT = Path(__file__).parents[1]
 SEED_DIR = ROOT / "../shared/seed"
@@ -76,6 +77,7 @@ def run_server(workdir: Path, **settings: str) -> Iterator[tuple[str, subprocess
     log = workdir / "server.log"
     command = [sys.executable, "-m", "uvicorn", "--factory", "serve.main:create_app"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--timeout-keep-alive", str(KEEP_ALIVE_S)]  # as `rebut serve` runs it
     with log.open("ab") as log_file:
         # cwd is the temp dir, so a developer's .env cannot leak into the test server.
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=log_file)
