@@ -2,11 +2,13 @@
 
 REBUT_MODEL_DIR=/srv/rebut/model REBUT_DATABASE_URL=postgresql+psycopg://... rebut serve
 
-Lists (`REBUT_API_KEYS`, `REBUT_WEBHOOK_SECRETS`, `REBUT_CORAL_SECRETS`) are comma-separated.
+Lists (`REBUT_API_KEYS`, `REBUT_WEBHOOK_SECRETS`, `REBUT_CORAL_SECRETS`,
+`REBUT_CORAL_STORY_HOSTS`) are comma-separated.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,6 +30,13 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -80,8 +89,21 @@ class Settings(BaseSettings):
     # -- Coral Talk -----------------------------------------------------------------------
     # Signing secrets Coral shows for the external moderation phase; several during rotation.
     coral_secrets: CommaList = Field(default_factory=list)
+    # Fetch the page of a story no article is stored for (serve/story_fetch.py). Off by
+    # default: it makes the server send requests to URLs that arrive in requests.
+    coral_fetch_stories: bool = False
+    # The only hosts story pages are fetched from, matched exactly (no subdomains), so a
+    # forged or odd story URL cannot point the server at an internal address.
+    coral_story_hosts: CommaList = Field(default_factory=list)
+    # The whole fetch and extraction of one page. Coral skips the phase after its timeout
+    # (100 to 10,000 ms, 200 by default), and scoring needs time after the fetch, so the
+    # phase's timeout must be set above this plus scoring time; 9 s leaves 1 s of Coral's
+    # largest timeout for scoring.
+    coral_fetch_timeout_s: float = Field(default=2.0, gt=0, le=9.0)
 
-    @field_validator("api_keys", "webhook_secrets", "coral_secrets", mode="before")
+    @field_validator(
+        "api_keys", "webhook_secrets", "coral_secrets", "coral_story_hosts", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -99,6 +121,19 @@ class Settings(BaseSettings):
                 )
         return values
 
+    @field_validator("coral_story_hosts")
+    @classmethod
+    def _host_names(cls, values: list[str]) -> list[str]:
+        # Compared with urlsplit(url).hostname, which is lower-case, without brackets
+        # around an IPv6 address and without a port.
+        hosts = []
+        for value in values:
+            host = value.lower().strip("[]").rstrip(".")
+            if "/" in host or (":" in host and not _is_ipv6(host)):
+                raise ValueError(f"list host names, without scheme, port or path: {value!r}")
+            hosts.append(host)
+        return hosts
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:
@@ -114,6 +149,13 @@ class Settings(BaseSettings):
         # An unsigned callback could be forged by anyone who learns the CMS's URL.
         if self.callback_url and not self.webhook_secrets:
             raise ValueError("REBUT_CALLBACK_URL needs REBUT_WEBHOOK_SECRETS to sign callbacks")
+        return self
+
+    @model_validator(mode="after")
+    def _fetching_has_hosts(self) -> Settings:
+        # Fetching with no host listed would fetch nothing; say so at start-up instead.
+        if self.coral_fetch_stories and not self.coral_story_hosts:
+            raise ValueError("REBUT_CORAL_FETCH_STORIES needs REBUT_CORAL_STORY_HOSTS")
         return self
 
 

@@ -2,7 +2,8 @@
 
 In Coral's admin (Configure > Moderation > Phases) the URL is
 `https://REBUT/v1/integrations/coral/moderation?key=KEY`, and the signing secret Coral shows
-goes into REBUT_CORAL_SECRETS.
+goes into REBUT_CORAL_SECRETS. With REBUT_CORAL_FETCH_STORIES, a story with no stored article
+gets one from its page (serve/story_fetch.py).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from model.result import CommentIn
+from model.result import ArticleIn, CommentIn
 from serve.coral import ExternalModerationRequest, ExternalModerationResponse, comment_id, decide
 from serve.deps import PipelineDep, SettingsDep
 from serve.problems import PROBLEM_RESPONSES, ApiProblem
 from serve.signatures import CORAL_HEADER, SignatureError, verify_coral
-from serve.store import get_article, save_result
+from serve.store import get_article, save_result, upsert_article
+from serve.story_fetch import fetch_story
 
 router = APIRouter(prefix="/integrations/coral", tags=["coral"], responses=PROBLEM_RESPONSES)
 
@@ -59,14 +61,34 @@ async def coral_moderation(
     comment = CommentIn(id=comment_id(coral), text=coral.comment.body, article_id=coral.story.id)
     pipeline.validate_comment(comment)
 
+    def stored_article() -> ArticleIn | None:
+        with request.app.state.sessions() as session:
+            return get_article(session, article_id=coral.story.id)
+
+    # A story is matched to the article stored under its id. Without one, its page may be
+    # fetched (opt-in, listed hosts only); without that either, moderation still runs.
+    article = await run_in_threadpool(stored_article)
+    fetched = None
+    if article is None and settings.coral_fetch_stories and coral.story.url:
+        fetched = await fetch_story(
+            coral.story.id,
+            coral.story.url,
+            hosts=settings.coral_story_hosts,
+            timeout_s=settings.coral_fetch_timeout_s,
+        )
+
     def score() -> ExternalModerationResponse:
         with request.app.state.sessions() as session:
-            # A story is matched to the article stored under its id; without one, moderation
-            # still runs (rebut does not fetch story URLs).
-            article = get_article(session, article_id=coral.story.id)
-            scored = comment if article else comment.model_copy(update={"article_id": None})
-            result = pipeline.score(scored, article)
-            save_result(session, result=result, text=comment.text, article=article)
+            article_now = article
+            if fetched is not None:
+                # The newsroom's own PUT wins over a page it may have sent during the fetch.
+                article_now = get_article(session, article_id=coral.story.id)
+                if article_now is None:
+                    upsert_article(session, article=fetched)
+                    article_now = fetched
+            scored = comment if article_now else comment.model_copy(update={"article_id": None})
+            result = pipeline.score(scored, article_now)
+            save_result(session, result=result, text=comment.text, article=article_now)
             session.commit()
         return decide(result, pipeline.policy_.flag)
 
