@@ -11,10 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
-from tokenizers import Tokenizer
 
-from model.runtime import session_options
+from model.runtime import cpu_session, load_tokenizer
 
 
 class TextClassifier:
@@ -46,15 +44,8 @@ class TextClassifier:
         self.threads = threads
 
     def load(self) -> TextClassifier:
-        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.max_tokens, strategy="longest_first")
-        tokenizer.no_padding()
-        self.tokenizer_ = tokenizer
-        self.session_ = ort.InferenceSession(
-            str(self.model_dir / self.onnx_file),
-            sess_options=session_options(self.threads),
-            providers=["CPUExecutionProvider"],
-        )
+        self.tokenizer_ = load_tokenizer(self.model_dir, self.max_tokens)
+        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         return self
 

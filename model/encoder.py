@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import onnxruntime as ort
-from tokenizers import Tokenizer
 
-from model.runtime import session_options
+from model.runtime import cpu_session, load_tokenizer
 
 
 class TextEncoder(Protocol):
@@ -51,15 +49,9 @@ class Encoder:
         self.threads = threads
 
     def load(self) -> Encoder:
-        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.max_tokens)
-        tokenizer.no_padding()  # padding is per batch, below, to the batch's longest text
-        self.tokenizer_ = tokenizer
-        self.session_ = ort.InferenceSession(
-            str(self.model_dir / self.onnx_file),
-            sess_options=session_options(self.threads),
-            providers=["CPUExecutionProvider"],
-        )
+        # padding is per batch, in encode(), to the batch's longest text
+        self.tokenizer_ = load_tokenizer(self.model_dir, self.max_tokens)
+        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         self.dim_ = int(self.session_.get_outputs()[0].shape[-1])
         return self

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-from model.runtime import session_options
+from model.runtime import cpu_session
 
 
 class Head:
@@ -27,11 +26,7 @@ class Head:
         self.threads = threads
 
     def load(self) -> Head:
-        self.session_ = ort.InferenceSession(
-            str(self.path),
-            sess_options=session_options(self.threads),
-            providers=["CPUExecutionProvider"],
-        )
+        self.session_ = cpu_session(self.path, self.threads)
         self.n_features_ = int(self.session_.get_inputs()[0].shape[1])
         return self
 

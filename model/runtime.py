@@ -1,10 +1,13 @@
-"""onnxruntime session settings shared by every model in the pipeline."""
+"""Loading what every model in the pipeline loads: onnxruntime sessions with shared
+settings, and tokenizers set up for one text (or pair) at a time."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import onnxruntime as ort
+from tokenizers import Tokenizer
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
@@ -20,3 +23,20 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     return options
+
+
+def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
+    return ort.InferenceSession(
+        str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+    )
+
+
+def load_tokenizer(model_dir: str | Path, max_tokens: int) -> Tokenizer:
+    """tokenizer.json truncated to max_tokens (the longer side of a pair first), unpadded.
+
+    The file sentence-transformers ships pads every text to a fixed 128 tokens; callers
+    pad per batch instead, so short texts cost short passes."""
+    tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
+    tokenizer.no_padding()
+    return tokenizer
