@@ -7,14 +7,15 @@ Every error the API returns has the same body: `type`, `title`, `status`, `detai
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from model.errors import InputError
@@ -58,6 +59,23 @@ class ApiProblem(Exception):
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_body(body: bytes, model: type[Model]) -> Model:
+    """A raw request body (kept raw where a signature covers its exact bytes) as `model`:
+    400 problem for bytes that are not JSON, 422 as FastAPI words it for a bad shape."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
 
 
 def problem_response(

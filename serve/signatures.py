@@ -69,12 +69,7 @@ def verify(
         )
     signed = f"{timestamp}.".encode() + body
     expected = [_hmac(secret, signed) for secret in secrets]
-    # Compare every pair, without stopping early, so timing says nothing about which matched.
-    matched = False
-    for candidate in signatures:
-        for digest in expected:
-            matched |= hmac.compare_digest(candidate, digest)
-    if not matched:
+    if not _any_match(signatures, expected):
         raise SignatureError("invalid_signature", f"{REBUT_HEADER} does not match the body")
     return timestamp
 
@@ -93,9 +88,15 @@ def verify_coral(header: str | None, body: bytes, secrets: Sequence[str]) -> Non
         if value.strip().startswith("sha256=")
     ]
     expected = [_hmac(secret, body) for secret in secrets]
+    if not _any_match(signatures, expected):
+        raise SignatureError("invalid_signature", f"{CORAL_HEADER} does not match the body")
+
+
+def _any_match(signatures: Sequence[str], expected: Sequence[str]) -> bool:
+    """Compare every pair, without stopping early, so timing says nothing about which
+    signature or which secret matched."""
     matched = False
     for candidate in signatures:
         for digest in expected:
             matched |= hmac.compare_digest(candidate, digest)
-    if not matched:
-        raise SignatureError("invalid_signature", f"{CORAL_HEADER} does not match the body")
+    return matched

@@ -8,34 +8,18 @@ gets one from its page (serve/story_fetch.py).
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from model.result import ArticleIn, CommentIn
 from serve.coral import ExternalModerationRequest, ExternalModerationResponse, comment_id, decide
 from serve.deps import PipelineDep, SettingsDep
-from serve.problems import PROBLEM_RESPONSES, ApiProblem
+from serve.problems import PROBLEM_RESPONSES, ApiProblem, parse_body
 from serve.signatures import CORAL_HEADER, SignatureError, verify_coral
 from serve.store import get_article, save_result, upsert_article
 from serve.story_fetch import fetch_story
 
 router = APIRouter(prefix="/integrations/coral", tags=["coral"], responses=PROBLEM_RESPONSES)
-
-
-def _parse(body: bytes) -> ExternalModerationRequest:
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
-    try:
-        return ExternalModerationRequest.model_validate(payload)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
 
 
 @router.post(
@@ -57,7 +41,7 @@ async def coral_moderation(
         verify_coral(request.headers.get(CORAL_HEADER), body, settings.coral_secrets)
     except SignatureError as exc:
         raise ApiProblem(401, exc.code, exc.message) from None
-    coral = _parse(body)
+    coral = parse_body(body, ExternalModerationRequest)
     comment = CommentIn(id=comment_id(coral), text=coral.comment.body, article_id=coral.story.id)
     pipeline.validate_comment(comment)
 

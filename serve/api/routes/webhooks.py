@@ -8,14 +8,10 @@ REBUT_CALLBACK_URL set, POSTs it back signed the same way.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from serve.deps import PipelineDep, SessionDep, SettingsDep
 from serve.events import (
@@ -27,7 +23,7 @@ from serve.events import (
     get_event,
     to_public,
 )
-from serve.problems import PROBLEM_RESPONSES, ApiProblem, Problem
+from serve.problems import PROBLEM_RESPONSES, ApiProblem, Problem, parse_body
 from serve.signatures import REBUT_HEADER, SignatureError, verify
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=PROBLEM_RESPONSES)
@@ -59,18 +55,6 @@ def _accepted(request: Request, enqueued: Enqueued) -> EventAccepted:
     )
 
 
-def _parse(body: bytes) -> WebhookEvent:
-    try:
-        payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "invalid_json", f"Body is not valid JSON: {exc}") from None
-    try:
-        return WebhookEvent.model_validate(payload)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-
-
 @router.post(
     "/comments",
     status_code=202,
@@ -99,7 +83,7 @@ async def receive_event(
         )
     except SignatureError as exc:
         raise ApiProblem(401, exc.code, exc.message) from None
-    event = _parse(body)
+    event = parse_body(body, WebhookEvent)
     # Refuse what can never be scored now, while the sender is listening.
     if event.data.comment is not None:
         pipeline.validate_comment(event.data.comment)
