@@ -71,6 +71,10 @@
     if (next) next.focus(); else document.getElementById("main").focus();
   }
 
+  // Start on the first comment, outlined, so that the first a or r visibly applies to it.
+  const first = items()[0];
+  if (first && document.activeElement === document.body) first.focus({ preventScroll: true });
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button) return;
