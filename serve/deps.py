@@ -46,21 +46,47 @@ class Caller:
     name: str
 
 
+# The moderator pages keep the key in this HttpOnly cookie (set by POST /moderate/login), and
+# their script sends PAGE_HEADER with its API calls. The cookie counts only with that header:
+# a cross-site form cannot send a custom header, so another site cannot spend the cookie.
+PAGE_COOKIE = "rebut_key"
+PAGE_HEADER = "x-rebut-page"
+
+
 def _presented_key(request: Request) -> str | None:
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
     # Perspective's clients, and CMS or Coral webhook URLs, carry the key in the query.
-    return request.query_params.get("key") or None
+    key = request.query_params.get("key")
+    if key:
+        return key
+    if request.headers.get(PAGE_HEADER) == "1":
+        return request.cookies.get(PAGE_COOKIE) or None
+    return None
 
 
 def require_key(request: Request) -> Caller:
     """Let the request through with a live key and a token left in its bucket."""
-    state = request.app.state
-    if state.settings.auth == "off":
+    if request.app.state.settings.auth == "off":
         return Caller(name="anonymous")
-    key = _presented_key(request)
+    return check_key(request, _presented_key(request))
+
+
+def find_caller(request: Request, key: str) -> Caller | None:
+    """Who holds `key`, or None for an unknown or revoked one; no rate limit taken."""
+    state = request.app.state
+    if hash_key(key) in state.settings_key_hashes:
+        return Caller(name="settings")
+    with state.sessions() as session:
+        row = find_key(session, key=key)
+    return None if row is None else Caller(name=row.name)
+
+
+def check_key(request: Request, key: str | None) -> Caller:
+    """The caller for a live `key` with a token left in its bucket, else a 401 or 429."""
+    state = request.app.state
     challenge = {"WWW-Authenticate": 'Bearer realm="rebut"'}
     if key is None:
         raise ApiProblem(
@@ -70,18 +96,10 @@ def require_key(request: Request) -> Caller:
             "(`rebut keys create NAME` makes one)",
             headers=challenge,
         )
-    digest = hash_key(key)
-    if digest in state.settings_key_hashes:
-        caller = Caller(name="settings")
-    else:
-        with state.sessions() as session:
-            row = find_key(session, key=key)
-        if row is None:
-            raise ApiProblem(
-                401, "invalid_api_key", "Unknown or revoked API key", headers=challenge
-            )
-        caller = Caller(name=row.name)
-    wait_s = state.rate_limiter.take(digest)
+    caller = find_caller(request, key)
+    if caller is None:
+        raise ApiProblem(401, "invalid_api_key", "Unknown or revoked API key", headers=challenge)
+    wait_s = state.rate_limiter.take(hash_key(key))
     if wait_s:
         raise ApiProblem(
             429,
@@ -93,3 +111,19 @@ def require_key(request: Request) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(require_key)]
+
+
+def page_caller(request: Request) -> Caller | None:
+    """The moderator behind a page request (its cookie's key), or None: then the page
+    answers with the login form. Rate-limited like the API."""
+    if request.app.state.settings.auth == "off":
+        return Caller(name="anonymous")
+    key = request.cookies.get(PAGE_COOKIE)
+    if not key:
+        return None
+    try:
+        return check_key(request, key)
+    except ApiProblem as problem:
+        if problem.status == 401:  # revoked since login: log in again
+            return None
+        raise

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from model.pipeline import Pipeline
 from serve.api.main import api_router, root_router
+from serve.api.routes.pages import PREFIX, STATIC_DIR
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
 from serve.events import queue_depth
@@ -60,4 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_problem_handlers(app)
     app.include_router(root_router)
     app.include_router(api_router)
+    # The moderator pages' stylesheet and script: public, they hold nothing secret.
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, create_engine, event, exists, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -182,6 +182,30 @@ def save_result(
 def latest_score(session: Session, *, comment_id: str) -> CommentScoreRow | None:
     query = select(CommentScoreRow).where(CommentScoreRow.comment_id == comment_id)
     return session.scalars(query.order_by(CommentScoreRow.id.desc()).limit(1)).first()
+
+
+def newest_scores(
+    session: Session, *, article_id: str | None = None, undecided: bool = False
+) -> Sequence[CommentScoreRow]:
+    """Each comment's newest scoring, newest first; with `undecided`, only those no moderator
+    has decided on (the moderator's queue: a re-scored comment comes back to it)."""
+    newest = select(func.max(CommentScoreRow.id)).group_by(CommentScoreRow.comment_id)
+    query = select(CommentScoreRow).where(CommentScoreRow.id.in_(newest))
+    if article_id is not None:
+        query = query.where(CommentScoreRow.article_id == article_id)
+    if undecided:
+        query = query.where(~exists().where(FeedbackRow.score_id == CommentScoreRow.id))
+    return session.scalars(query.order_by(CommentScoreRow.id.desc())).all()
+
+
+def decisions_for(session: Session, *, score_ids: Sequence[int]) -> dict[int, str]:
+    """The newest decision on each of these scorings that has one."""
+    query = (
+        select(FeedbackRow.score_id, FeedbackRow.decision)
+        .where(FeedbackRow.score_id.in_(score_ids))
+        .order_by(FeedbackRow.id)
+    )
+    return {score_id: decision for score_id, decision in session.execute(query).tuples()}
 
 
 def count_scores(session: Session) -> int:

@@ -1,6 +1,7 @@
 """The API's routers, one per resource, under /v1; every one of them needs an API key.
 At the root: health and readiness, open for load balancers and orchestrators; the
-Perspective-compatible /v1alpha1 (keyed) and its discovery document (open, like /docs)."""
+Perspective-compatible /v1alpha1 (keyed) and its discovery document (open, like /docs); the
+moderator's pages under /moderate, which ask for a key through their own login form."""
 
 from fastapi import APIRouter, Depends
 
@@ -10,6 +11,7 @@ from serve.api.routes import (
     coral,
     feedback,
     health,
+    pages,
     perspective,
     webhooks,
 )
@@ -26,3 +28,4 @@ root_router = APIRouter()
 root_router.include_router(health.router)
 root_router.include_router(perspective.router)  # /v1alpha1, keyed like /v1
 root_router.include_router(perspective.discovery_router)
+root_router.include_router(pages.router)

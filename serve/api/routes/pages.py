@@ -1,0 +1,170 @@
+"""The moderator's pages: the queue of comments waiting for a decision, each with why it was
+flagged, and an article with the passages comments cite. Server-rendered (Jinja2, in
+serve/templates/) with one small script (serve/static/moderate.js) that sends decisions to
+`POST /v1/comments/{id}/decision`, the same API every other client uses.
+
+Moderators log in with an API key; it is kept in an HttpOnly, SameSite=Strict cookie (see
+serve/deps.py for how the API accepts it from the page's script).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from serve.deps import PAGE_COOKIE, PAGE_HEADER, PipelineDep, SessionDep, find_caller, page_caller
+from serve.review import (
+    PAGE_SIZE,
+    STATUS_LABELS,
+    Sort,
+    cited_passages,
+    disputes,
+    make_item,
+    passage_anchor,
+    queue_page,
+)
+from serve.store import decisions_for, get_article_row, newest_scores
+
+PREFIX = "/moderate"
+TEMPLATES_DIR = Path(__file__).parents[2] / "templates"
+STATIC_DIR = Path(__file__).parents[2] / "static"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.globals.update(
+    PREFIX=PREFIX, PAGE_HEADER=PAGE_HEADER, STATUS_LABELS=STATUS_LABELS, quote=quote
+)
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': target})}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: a crafted link must not send the moderator elsewhere.
+    if target and target.startswith(PREFIX) and not target.startswith("//"):
+        return target
+    return PREFIX
+
+
+def _blank(value: str | None) -> str | None:
+    # The filter form sends "" for "any".
+    return value or None
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    session: SessionDep,
+    pipeline: PipelineDep,
+    article: Annotated[str | None, Query(max_length=255)] = None,
+    action: Annotated[str | None, Query(pattern="^(|approve|review|reject)$")] = None,
+    hint: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[Sort, Query()] = "newest",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Comments waiting for a moderator, newest or most severe first."""
+    caller = page_caller(request)
+    if caller is None:
+        return _login_redirect(request)
+    thresholds = pipeline.policy_.flag
+    items = [make_item(row, thresholds) for row in newest_scores(session, undecided=True)]
+    filters = {"article": _blank(article), "action": _blank(action), "hint": _blank(hint)}
+    shown = queue_page(
+        items,
+        article_id=filters["article"],
+        action=filters["action"],
+        hint_type=filters["hint"],
+        sort=sort,
+        page=page,
+    )
+
+    def page_url(number: int) -> str:
+        query: dict[str, Any] = {k: v for k, v in filters.items() if v}
+        return f"{PREFIX}?" + urlencode({**query, "sort": sort, "page": number})
+
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "queue": shown,
+            "filters": filters,
+            "sort": sort,
+            "page_url": page_url,
+            "page_size": PAGE_SIZE,
+            "caller": caller,
+            "thresholds": thresholds,
+        },
+    )
+
+
+@router.get("/articles/{article_id:path}", response_class=HTMLResponse)
+def article_view(
+    article_id: str, request: Request, session: SessionDep, pipeline: PipelineDep
+) -> Response:
+    """An article with the passages comments cite, and the comments that dispute it."""
+    caller = page_caller(request)
+    if caller is None:
+        return _login_redirect(request)
+    row = get_article_row(session, article_id=article_id)
+    if row is None:
+        return templates.TemplateResponse(
+            request, "missing.html", {"article_id": article_id, "caller": caller}, status_code=404
+        )
+    scores = newest_scores(session, article_id=article_id)
+    decided = decisions_for(session, score_ids=[s.id for s in scores])
+    items = [make_item(s, pipeline.policy_.flag, decided.get(s.id)) for s in scores]
+    return templates.TemplateResponse(
+        request,
+        "article.html",
+        {
+            "article": row,
+            "passages": cited_passages(row.body, items),
+            "disputing": [i for i in items if disputes(i)],
+            "anchor": passage_anchor,
+            "caller": caller,
+            "thresholds": pipeline.policy_.flag,
+        },
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    return templates.TemplateResponse(
+        request, "login.html", {"next": _safe_next(next), "error": None, "caller": None}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Check the key and keep it in the moderator's cookie."""
+    # A urlencoded form, parsed here: python-multipart is not worth a dependency for it.
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    key = form.get("key", [""])[0].strip()
+    target = _safe_next(form.get("next", [None])[0])
+    if not key or find_caller(request, key) is None:
+        context = {"next": target, "error": "Unknown or revoked API key.", "caller": None}
+        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        PAGE_COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,  # a working day: then the key is asked for again
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    response.delete_cookie(PAGE_COOKIE)
+    return response
