@@ -1,13 +1,16 @@
-"""A fine-tuned text classifier: tokenizer.json + an ONNX graph from token ids straight to
-class probabilities (softmax inside the graph, see training/finetune.py).
+"""A fine-tuned multi-head classifier: tokenizer.json, heads.json and one ONNX graph from
+token ids to every head's calibrated probabilities (training/multitask.py exports it).
 
-It reads one text (check-worthiness of a sentence) or a pair of texts (the grounding
-cross-encoder reads claim and passage together, so attention can compare them token by
-token, which frozen sentence vectors cannot).
+rebut serves two of them. `text` reads one text and answers moderation (one sigmoid per
+attribute) and check-worthiness (softmax) in the same pass; `pair` reads two texts joined
+by [SEP] and answers grounding (claim vs evidence) and stance (comment vs article context),
+so attention compares the two token by token, which frozen sentence vectors cannot.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,55 +18,87 @@ import numpy as np
 from model.runtime import cpu_session, load_tokenizer
 
 
-class TextClassifier:
-    """Texts (or text pairs) -> (n, len(labels)) probabilities.
+@dataclass(frozen=True)
+class HeadInfo:
+    task: str
+    labels: list[str]
+    multilabel: bool
+    max_tokens: int
+
+
+class MultiHeadClassifier:
+    """Texts (or text pairs) -> {task: (n, len(labels)) probabilities}.
 
     Args:
-        model_dir: folder holding the ONNX file (`onnx_file`) and `tokenizer.json`.
-        labels: names of the output columns, in order (from pipeline.json).
-        max_tokens: longer inputs are truncated (the longer side of a pair first).
+        model_dir: folder holding `onnx_file`, `tokenizer.json` and `heads.json`.
+        onnx_file: model.onnx (int8) or model.fp32.onnx where one was kept.
         threads: onnxruntime intra-op threads.
 
-    One input per forward pass, for the reason model/encoder.py gives: int8 dynamic
-    quantisation would make a text's probabilities depend on its batch-mates.
+    Inputs are truncated to a head's `max_tokens` (the longer side of a pair first). One
+    input per forward pass, for the reason model/encoder.py gives: int8
+    dynamic quantisation would make a text's probabilities depend on its batch-mates.
     """
 
     def __init__(
-        self,
-        model_dir: str | Path,
-        labels: list[str],
-        *,
-        max_tokens: int = 128,
-        onnx_file: str = "model.onnx",
-        threads: int | None = None,
+        self, model_dir: str | Path, *, onnx_file: str = "model.onnx", threads: int | None = None
     ) -> None:
         self.model_dir = Path(model_dir)
-        self.labels = list(labels)
-        self.max_tokens = max_tokens
         self.onnx_file = onnx_file
         self.threads = threads
 
-    def load(self) -> TextClassifier:
-        self.tokenizer_ = load_tokenizer(self.model_dir, self.max_tokens)
+    def load(self) -> MultiHeadClassifier:
+        heads = json.loads((self.model_dir / "heads.json").read_text())
+        self.heads_ = {
+            h["task"]: HeadInfo(h["task"], h["labels"], h["multilabel"], h["max_tokens"])
+            for h in heads
+        }
+        # one tokenizer per truncation length: a pass made for one head truncates as
+        # that head was trained
+        self.tokenizers_ = {
+            n: load_tokenizer(self.model_dir, n)
+            for n in {h.max_tokens for h in self.heads_.values()}
+        }
+        self.max_tokens_ = max(self.tokenizers_)
         self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
+        self.outputs_ = [o.name for o in self.session_.get_outputs()]
+        missing = set(self.heads_) - set(self.outputs_)
+        if missing:
+            raise ValueError(f"{self.model_dir}: graph has no output for {sorted(missing)}")
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         return self
 
-    def predict_proba(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
+    def truncates(self, text: str) -> bool:
+        """Whether the model reads only the start of this text."""
+        return bool(self.tokenizers_[self.max_tokens_].encode(text).overflowing)
+
+    def labels(self, task: str) -> list[str]:
+        return self.heads_[task].labels
+
+    def predict(
+        self, texts: list[str], pairs: list[str] | None = None, for_task: str | None = None
+    ) -> dict[str, np.ndarray]:
+        """Every head's probabilities; inputs are truncated as `for_task` was trained
+        (default: the longest of the heads)."""
         if not hasattr(self, "session_"):
-            raise RuntimeError(f"{self.model_dir}: predict_proba called before load()")
+            raise RuntimeError(f"{self.model_dir}: predict called before load()")
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(pairs)} pairs")
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        out = {
+            task: np.zeros((len(texts), len(h.labels)), dtype=np.float32)
+            for task, h in self.heads_.items()
+        }
         if not texts:
             return out
         inputs = list(zip(texts, pairs)) if pairs is not None else list(texts)
-        for row, encoding in enumerate(self.tokenizer_.encode_batch(inputs)):
+        length = self.heads_[for_task].max_tokens if for_task else self.max_tokens_
+        for row, encoding in enumerate(self.tokenizers_[length].encode_batch(inputs)):
             feeds = {
                 "input_ids": np.asarray([encoding.ids], dtype=np.int64),
                 "attention_mask": np.asarray([encoding.attention_mask], dtype=np.int64),
             }
             if "token_type_ids" in self.input_names_:
                 feeds["token_type_ids"] = np.asarray([encoding.type_ids], dtype=np.int64)
-            out[row] = self.session_.run(["probabilities"], feeds)[0][0]
+            for task, probabilities in zip(self.outputs_, self.session_.run(self.outputs_, feeds)):
+                if task in out:
+                    out[task][row] = probabilities[0]
         return out

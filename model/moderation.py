@@ -1,48 +1,125 @@
-"""Moderation: attribute probabilities from the comment's sentence vectors, and the
-policy that turns them into `flagged` and an action.
+"""The moderation policy: how attribute probabilities become `flagged`, an action
+(approve / review / reject) and the reasons a moderator reads.
 
-The head reads the mean and the element-wise maximum of the sentence vectors: the mean
-says what the comment is, the maximum keeps one abusive sentence in a long comment from
-being averaged away.
+Defaults come from the model folder (pipeline.json `thresholds.moderation`, chosen on dev
+data by training/train.py). A newsroom overrides them in a TOML file named by
+$REBUT_POLICY, for everyone and per publisher (a comment's optional `publisher` picks
+one); data/policy.example.toml shows every key:
+
+    [default]
+    unsupported_language = "review"   # action for a comment the models cannot read
+    fact_hints = "review"             # action for a claim the article does not support
+    [default.flag]                    # at or over: flagged, and at least review
+    toxicity = 0.6
+    [default.reject]                  # at or over: reject
+    threat = 0.85
+    [default.review]                  # at or over: review, not flagged
+    off_topic = 0.9
+    [publishers.sport.flag]           # one publisher's changes on top of [default]
+    profanity = 0.95
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-import numpy as np
+from model.language import Language
 
-from model.stance import unit_mean
-
-
-def comment_features(sentence_embeddings: np.ndarray) -> np.ndarray:
-    """(S, dim) sentence vectors -> (2 * dim,) features for the moderation head."""
-    return np.concatenate([unit_mean(sentence_embeddings), sentence_embeddings.max(axis=0)]).astype(
-        np.float32
-    )
+ACTIONS = ("approve", "review", "reject")
+LEVELS = ("flag", "reject", "review")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Policy:
-    """Thresholds: an attribute at or over `flag` flags the comment; over `reject`, the
-    suggested action is reject. Defaults are chosen on dev data (training/heads.py) and
-    stored in pipeline.json; a publisher can override them."""
-
     flag: dict[str, float]
     reject: dict[str, float] = field(default_factory=dict)
+    review: dict[str, float] = field(default_factory=dict)
+    unsupported_language: str = "review"
+    fact_hints: str = "review"
+    publishers: dict[str, Policy] = field(default_factory=dict)
+
+    @classmethod
+    def from_thresholds(cls, thresholds: dict) -> Policy:
+        """pipeline.json's `thresholds.moderation`: {"flag": {...}, "reject": {...}}."""
+        return cls(flag=dict(thresholds["flag"]), reject=dict(thresholds.get("reject", {})))
+
+    def merged(self, overrides: dict | None) -> Policy:
+        """This policy with a policy file's [default] applied, and its publishers."""
+        if not overrides:
+            return self
+        base = self._apply(overrides.get("default", {}), "[default]")
+        publishers = {
+            name: base._apply(section, f"[publishers.{name}]")
+            for name, section in overrides.get("publishers", {}).items()
+        }
+        return replace(base, publishers=publishers)
+
+    def _apply(self, section: dict, where: str) -> Policy:
+        unknown = set(section) - {*LEVELS, "unsupported_language", "fact_hints"}
+        if unknown:
+            raise ValueError(f"policy {where}: unknown keys {sorted(unknown)}")
+        changes: dict = {}
+        for level in LEVELS:
+            given = section.get(level, {})
+            for name, value in given.items():
+                if not isinstance(value, int | float) or not 0 <= value <= 1:
+                    raise ValueError(f"policy {where}.{level}.{name}: {value!r} is not in [0, 1]")
+            changes[level] = {**getattr(self, level), **given}
+        for key in ("unsupported_language", "fact_hints"):
+            if key in section:
+                if section[key] not in ACTIONS:
+                    raise ValueError(f"policy {where}.{key}: choose one of {', '.join(ACTIONS)}")
+                changes[key] = section[key]
+        return replace(self, **changes, publishers={})
+
+    def for_publisher(self, publisher: str | None) -> Policy:
+        return self.publishers.get(publisher, self) if publisher else self
 
     def decide(
-        self, attributes: dict[str, float], has_fact_hints: bool
+        self, attributes: dict[str, float], has_fact_hints: bool, language: Language
     ) -> tuple[bool, str, list[str]]:
-        reasons = [
-            f"{name} {attributes[name]:.2f} >= {limit:.2f}"
-            for name, limit in self.flag.items()
-            if attributes.get(name, 0.0) >= limit
-        ]
-        flagged = bool(reasons)
-        if any(attributes.get(name, 0.0) >= limit for name, limit in self.reject.items()):
-            return flagged, "reject", reasons
-        if flagged or has_fact_hints:
-            # a claim the article does not support is for a person to look at, not to hide
+        if not language.supported:
+            reason = (
+                f"language {language.code!r} ({language.probability:.2f}) is not one the "
+                "models read: scores are uninformative"
+            )
+            return False, self.unsupported_language, [reason]
+
+        def over(limits: dict[str, float]) -> list[str]:
+            return [
+                f"{name} {attributes[name]:.2f} >= {limit:.2f}"
+                for name, limit in limits.items()
+                if name in attributes and attributes[name] >= limit
+            ]
+
+        flag_reasons, reject_reasons, review_reasons = (
+            over(self.flag),
+            over(self.reject),
+            over(self.review),
+        )
+        flagged = bool(flag_reasons)
+        reasons = flag_reasons + [r for r in review_reasons if r not in flag_reasons]
+        if reject_reasons:
+            return flagged, "reject", reasons + [r for r in reject_reasons if r not in reasons]
+        if flagged or review_reasons:
             return flagged, "review", reasons
+        if has_fact_hints:
+            # a claim the article does not support is for a person to look at, not to hide
+            return flagged, self.fact_hints, reasons
         return flagged, "approve", reasons
+
+
+def load_policy_file(path: str | Path | None = None) -> dict | None:
+    """The TOML policy at `path` or $REBUT_POLICY, or None when neither is set."""
+    path = path or os.environ.get("REBUT_POLICY")
+    if not path:
+        return None
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"REBUT_POLICY: no policy file at {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"REBUT_POLICY: {path} is not valid TOML: {e}") from None

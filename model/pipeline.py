@@ -15,14 +15,15 @@ import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
 from model.claims import clause_parts
-from model.classifier import TextClassifier
+from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.errors import EmptyText, TextTooLong
 from model.grounding import evidence_text, pair_features
-from model.heads import Head
 from model.hints import write_hints
+from model.language import detect_language
 from model.limits import MAX_ARTICLE_CHARS, MAX_COMMENT_CHARS
-from model.moderation import Policy, comment_features
+from model.moderation import Policy, load_policy_file
+from model.normalize import normalize_for_moderation
 from model.result import (
     ArticleIn,
     Claim,
@@ -30,13 +31,19 @@ from model.result import (
     Evidence,
     Moderation,
     Result,
+    SpanScores,
     Stance,
 )
 from model.sentences import Span, split_sentences
-from model.stance import stance_features
+from model.stance import stance_context
 
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts"
-HEAD_NAMES = ("moderation", "checkworthy", "grounding", "stance")
+DEFAULT_TASK_MODELS = {
+    "moderation": "text",
+    "checkworthy": "text",
+    "grounding": "pair",
+    "stance": "pair",
+}
 
 
 class Pipeline:
@@ -69,6 +76,8 @@ class Pipeline:
                 "`rebut export`, or reinstall rebut to get the bundled model"
             )
         config = json.loads(config_path.read_text())
+        if "models" not in config:
+            raise ValueError(f"{config_path} is from a rebut before 0.3; export the model again")
         self.config_ = config
         self.model_version: str = config["version"]
         enc = config["encoder"]
@@ -79,28 +88,21 @@ class Pipeline:
             batch_size=enc.get("batch_size", 1),
             threads=self.threads,
         ).load()
-        self.heads_ = {
-            name: Head(self.model_dir / spec["file"], spec["labels"], self.threads).load()
-            for name, spec in config["heads"].items()
+        # `text` answers moderation (and check-worthiness), `pair` grounding and stance;
+        # pipeline.json's `tasks` may serve a task from another folder (a kept model)
+        self.models_ = {
+            name: MultiHeadClassifier(self.model_dir / folder, threads=self.threads).load()
+            for name, folder in config["models"].items()
         }
-        # a task is served by a head over shared vectors or by its own fine-tuned classifier
-        self.classifiers_ = {
-            name: TextClassifier(
-                self.model_dir / spec["path"],
-                spec["labels"],
-                max_tokens=spec.get("max_tokens", 128),
-                threads=self.threads,
-            ).load()
-            for name, spec in config.get("classifiers", {}).items()
-        }
-        missing = set(HEAD_NAMES) - set(self.heads_) - set(self.classifiers_)
-        if missing:
-            raise ValueError(f"{config_path} has no head or classifier for {sorted(missing)}")
+        tasks = {**DEFAULT_TASK_MODELS, **config.get("tasks", {})}
+        self.for_task_ = {task: self.models_[name] for task, name in tasks.items()}
+        for task, model in self.for_task_.items():
+            if task not in model.heads_:
+                raise ValueError(f"{model.model_dir} has no head for {task}")
         thresholds = config["thresholds"]
         self.claim_threshold_: float = thresholds["checkworthy"]
-        self.policy_ = Policy(
-            flag=thresholds["moderation"]["flag"], reject=thresholds["moderation"].get("reject", {})
-        )
+        self.default_policy_ = Policy.from_thresholds(thresholds["moderation"])
+        self.policy_ = self.default_policy_.merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
         return self
 
@@ -136,55 +138,73 @@ class Pipeline:
         return self.score_batch([(comment, article)])[0]
 
     def score_batch(self, items: Sequence[tuple[CommentIn, ArticleIn | None]]) -> list[Result]:
-        """Score many comments with one encoder call for all their sentences and one call
-        per head; the results equal scoring each alone."""
+        """Score many comments with one call per model for all their texts; the results
+        equal scoring each alone."""
         if not hasattr(self, "encoder_"):
             raise RuntimeError("Pipeline.score called before load()")
         for comment, article in items:
             self.validate_comment(comment)
             if article is not None:
                 self.validate_article(article)
-        sentences = [_sentences(c.text) for c, _ in items]
-        flat = [s.text for ss in sentences for s in ss]
-        vectors = self.encoder_.encode(flat)
-        bounds = np.cumsum([0] + [len(ss) for ss in sentences])
-        per_comment = [vectors[bounds[i] : bounds[i + 1]] for i in range(len(items))]
-
-        moderation_p = self.heads_["moderation"].predict_proba(
-            np.stack([comment_features(v) for v in per_comment])
-        )
         indexes = [self.index_article(a) if a is not None else None for _, a in items]
-        claim_rows = self._claims(sentences, flat, vectors, bounds)
+        languages = [detect_language(c.text) for c, _ in items]
+        sentences = [_sentences(c.text) for c, _ in items]
+        bounds = np.cumsum([0] + [len(ss) for ss in sentences])
+        flat = [s.text for ss in sentences for s in ss]
 
-        # every claim of every comment that has an article goes through one grounding call
-        grounded = [r for r, (i, *_rest) in enumerate(claim_rows) if indexes[i] is not None]
-        retrievals = [
-            pair_features(claim_rows[r][1].text, claim_rows[r][3], indexes[claim_rows[r][0]])
-            for r in grounded
-        ]
-        grounding_p = self._grounding_proba(
-            [claim_rows[r][1].text for r in grounded],
-            [indexes[claim_rows[r][0]] for r in grounded],  # type: ignore[misc]
-            retrievals,
+        # every sentence (span scores, check-worthiness), and each comment of several
+        # sentences as a whole (its attributes)
+        moderator, claim_model = self.for_task_["moderation"], self.for_task_["checkworthy"]
+        whole = [i for i, ss in enumerate(sentences) if len(ss) > 1]
+        text_p = moderator.predict([normalize_for_moderation(t) for t in flat], None, "moderation")
+        if claim_model is moderator:
+            sentence_claim_p = text_p["checkworthy"][:, 1]
+        else:
+            sentence_claim_p = claim_model.predict(flat, None, "checkworthy")["checkworthy"][:, 1]
+        whole_p = moderator.predict(
+            [normalize_for_moderation(items[i][0].text) for i in whole], None, "moderation"
         )
+        attribute_names = moderator.labels("moderation")
+        comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
+        for row, i in enumerate(whole):
+            comment_attributes[i] = whole_p["moderation"][row]
+            if moderator.truncates(items[i][0].text):  # the model saw only the start
+                sentence_max = text_p["moderation"][bounds[i] : bounds[i + 1]].max(axis=0)
+                comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
+
+        # sentence vectors for retrieval and stance, only where there is an article
         with_article = [i for i, index in enumerate(indexes) if index is not None]
-        stance_p = (
-            self.heads_["stance"].predict_proba(
-                np.stack(
-                    [
-                        stance_features(items[i][0].text, per_comment[i], indexes[i])
-                        for i in with_article
-                    ]
-                )
-            )
-            if with_article
-            else None
-        )
+        vectors: dict[int, np.ndarray] = {}
+        if with_article:
+            encoded = self.encoder_.encode([s.text for i in with_article for s in sentences[i]])
+            at = 0
+            for i in with_article:
+                vectors[i] = encoded[at : at + len(sentences[i])]
+                at += len(sentences[i])
+        claim_rows = self._claims(sentences, sentence_claim_p, bounds)
 
-        grounding_labels = self._labels("grounding")
+        # pair model: each claim against its evidence, each comment against its article
+        grounded = [r for r, row in enumerate(claim_rows) if indexes[row[0]] is not None]
+        claim_vectors = self._claim_vectors([claim_rows[r] for r in grounded], vectors)
+        retrievals = [
+            pair_features(claim_rows[r][1].text, v, indexes[claim_rows[r][0]])  # type: ignore[arg-type]
+            for r, v in zip(grounded, claim_vectors)
+        ]
+        evidence = [
+            evidence_text(indexes[claim_rows[r][0]], x)  # type: ignore[arg-type]
+            for r, x in zip(grounded, retrievals)
+        ]
+        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
+        claim_texts = [claim_rows[r][1].text for r in grounded]
+        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
+        grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
+        comment_texts = [items[i][0].text for i in with_article]
+        stance_p = stance_model.predict(comment_texts, contexts, for_task="stance")["stance"]
+
+        grounding_labels = grounder.labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
         where = {r: k for k, r in enumerate(grounded)}
-        for r, (i, span, p_claim, _vector) in enumerate(claim_rows):
+        for r, (i, span, p_claim, _row) in enumerate(claim_rows):
             claim = Claim(
                 text=span.text, start=span.start, end=span.end, check_worthiness=_p(p_claim)
             )
@@ -204,28 +224,46 @@ class Pipeline:
                 ]
             claims[i].append(claim)
 
-        stance_labels = self._labels("stance")
+        stance_labels = stance_model.labels("stance")
         stances: dict[int, Stance] = {}
         for row, i in enumerate(with_article):
-            probs = stance_p[row]  # type: ignore[index]
+            probs = stance_p[row]
             stances[i] = Stance(
                 label=stance_labels[int(np.argmax(probs))],  # type: ignore[arg-type]
                 scores={label: _p(p) for label, p in zip(stance_labels, probs)},
             )
 
-        attribute_names = self._labels("moderation")
         results = []
         for i, (comment, article) in enumerate(items):
-            attributes = {name: _p(p) for name, p in zip(attribute_names, moderation_p[i])}
+            language = languages[i]
+            attributes = {n: _p(p) for n, p in zip(attribute_names, comment_attributes[i])}
+            stance = stances.get(i)
+            if stance is not None:  # how far the comment is from its article's subject
+                attributes["off_topic"] = stance.scores["unrelated"]
+            if not language.supported:  # English models: no confident score for the rest
+                attributes = dict.fromkeys(attributes, 0.5)
+            spans = [
+                SpanScores(
+                    text=s.text,
+                    start=s.start,
+                    end=s.end,
+                    attributes={
+                        n: _p(p) for n, p in zip(attribute_names, text_p["moderation"][row])
+                    },
+                )
+                for row, s in zip(range(bounds[i], bounds[i + 1]), sentences[i])
+            ]
             has_fact_hints = any(c.status in ("not_in_article", "contradicted") for c in claims[i])
-            flagged, action, reasons = self.policy_.decide(attributes, has_fact_hints)
+            policy = self.policy_.for_publisher(comment.publisher)
+            flagged, action, reasons = policy.decide(attributes, has_fact_hints, language)
             moderation = Moderation(
                 flagged=flagged,
-                action=action,
+                action=action,  # type: ignore[arg-type]
                 attributes=attributes,
-                reasons=reasons,  # type: ignore[arg-type]
+                reasons=reasons,
+                language=language.code,
+                spans=spans,
             )
-            stance = stances.get(i)
             results.append(
                 Result(
                     comment_id=comment.id,
@@ -239,47 +277,21 @@ class Pipeline:
             )
         return results
 
-    # -- the steps that a head or a fine-tuned classifier may serve ---------------------
-
-    def _labels(self, task: str) -> list[str]:
-        model = self.classifiers_.get(task) or self.heads_[task]
-        return model.labels
-
-    def _claim_proba(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
-        """Check-worthiness of each text; `vectors` (their encodings) only for a head."""
-        if "checkworthy" in self.classifiers_:
-            return self.classifiers_["checkworthy"].predict_proba(texts)[:, 1]
-        if vectors is None:
-            vectors = self.encoder_.encode(texts)
-        return self.heads_["checkworthy"].predict_proba(vectors)[:, 1]
-
-    def _grounding_proba(
-        self, claims: list[str], indexes: list[ArticleIndex], retrievals: list
-    ) -> np.ndarray:
-        labels = self._labels("grounding")
-        if not claims:
-            return np.zeros((0, len(labels)), dtype=np.float32)
-        if "grounding" in self.classifiers_:
-            evidence = [evidence_text(x, r) for x, r in zip(indexes, retrievals)]
-            return self.classifiers_["grounding"].predict_proba(claims, evidence)
-        return self.heads_["grounding"].predict_proba(np.stack([r.features for r in retrievals]))
+    # -- claims -------------------------------------------------------------------------
 
     def _claims(
-        self,
-        sentences: list[list[Span]],
-        flat: list[str],
-        vectors: np.ndarray,
-        bounds: np.ndarray,
-    ) -> list[tuple[int, Span, float, np.ndarray]]:
-        """(comment, span, check-worthiness, vector) of every claim, in comment order.
+        self, sentences: list[list[Span]], sentence_p: np.ndarray, bounds: np.ndarray
+    ) -> list[tuple[int, Span, float, int | None]]:
+        """(comment, span, check-worthiness, row of the sentence or None for a clause) of
+        every claim, in comment order.
 
         A sentence is one claim, or, where at least two of its clauses are claims on
         their own, those clauses (model/claims.py)."""
-        sentence_p = self._claim_proba(flat, vectors)
         parts = [[clause_parts(s) for s in ss] for ss in sentences]
         part_spans = [p for ss in parts for ps in ss for p in ps]
-        part_p = self._claim_proba([p.text for p in part_spans])
-        # (comment, span, p, row of `vectors` for a whole sentence / None for a clause)
+        claim_model = self.for_task_["checkworthy"]
+        part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
+        part_p = part_p["checkworthy"][:, 1]
         chosen: list[tuple[int, Span, float, int | None]] = []
         k = 0
         for i, ss in enumerate(sentences):
@@ -291,13 +303,15 @@ class Pipeline:
                 if len(claimed) >= 2:
                     chosen.extend((i, part_spans[m], float(part_p[m]), None) for m in claimed)
                 elif sentence_p[row] >= self.claim_threshold_:
-                    chosen.append((i, span, float(sentence_p[row]), row))
-        # a clause needs its own vector for retrieval; a whole sentence has one already
-        clause_vectors = iter(self.encoder_.encode([c[1].text for c in chosen if c[3] is None]))
-        return [
-            (i, span, p, vectors[row] if row is not None else next(clause_vectors))
-            for i, span, p, row in chosen
-        ]
+                    chosen.append((i, span, float(sentence_p[row]), j))
+        return chosen
+
+    def _claim_vectors(
+        self, rows: list[tuple[int, Span, float, int | None]], vectors: dict[int, np.ndarray]
+    ) -> list[np.ndarray]:
+        """Each claim's retrieval vector: its sentence's, or for a clause its own."""
+        clauses = iter(self.encoder_.encode([span.text for _, span, _, j in rows if j is None]))
+        return [vectors[i][j] if j is not None else next(clauses) for i, _, _, j in rows]
 
 
 def _sentences(text: str) -> list[Span]:

@@ -42,6 +42,7 @@ class CommentIn(BaseModel):
     id: str
     text: str
     article_id: str | None = None
+    publisher: str | None = None  # picks a publisher's section of the policy file
 
 
 class Evidence(BaseModel):
@@ -65,11 +66,23 @@ class Claim(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class SpanScores(BaseModel):
+    """One sentence of the comment and its attributes: where the abuse is.
+    `text == comment.text[start:end]`."""
+
+    text: str
+    start: int
+    end: int
+    attributes: dict[str, Probability]
+
+
 class Moderation(BaseModel):
     flagged: bool
     action: Action
     attributes: dict[str, Probability]
     reasons: list[str] = Field(default_factory=list)  # which attribute crossed which threshold
+    language: str = "en"  # ISO 639-1; scores are uninformative for languages rebut cannot read
+    spans: list[SpanScores] = Field(default_factory=list)
 
 
 class Stance(BaseModel):

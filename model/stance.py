@@ -1,39 +1,30 @@
 """The comment's stance toward the article as a whole: agrees, disputes, discusses or is
-unrelated. A learned head reads the comment's own vector (how it argues), the comment
-compared with the article's title and lead (what it is about), and how closely its
-sentences match the article's passages. training/ builds the same features here."""
+unrelated. The `pair` model's stance head reads the comment beside the article context
+built here; training/featurizer.py builds its training pairs with the same function."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.article_index import ArticleIndex, lexical_tokens
+from model.article_index import ArticleIndex
+
+STANCE_PASSAGES = 3
 
 
-def unit_mean(vectors: np.ndarray) -> np.ndarray:
-    """The mean of unit vectors, scaled back to unit length."""
-    mean = vectors.mean(axis=0)
-    return mean / max(float(np.linalg.norm(mean)), 1e-9)
-
-
-def stance_features(
-    comment_text: str, sentence_embeddings: np.ndarray, index: ArticleIndex
-) -> np.ndarray:
-    """Features of (comment, article) for the stance head; sentence_embeddings is (S, dim)."""
-    comment = unit_mean(sentence_embeddings)
-    lead = index.title_embedding
-    best_per_sentence = (sentence_embeddings @ index.embeddings.T).max(axis=1)  # (S,)
-    words = set(lexical_tokens([comment_text])[0])
-    scalars = np.array(
-        [
-            float(comment @ lead),
-            float(best_per_sentence.max()),
-            float(best_per_sentence.mean()),
-            float(best_per_sentence.min()),
-            len(words & index.vocabulary) / len(words) if words else 0.0,
-        ],
-        dtype=np.float32,
-    )
-    return np.concatenate([comment, comment * lead, np.abs(comment - lead), scalars]).astype(
-        np.float32
-    )
+def stance_context(index: ArticleIndex, sentence_embeddings: np.ndarray) -> str:
+    """What the stance cross-encoder reads beside the comment: the article's title and
+    lead (what the story says), then the passages closest to the comment's sentences (what
+    the comment answers), in article order. The whole article does not fit in 256 tokens,
+    and a rebuttal argues with particular passages, so those are the ones worth the room.
+    """
+    lead = [index.title] if index.title else []
+    lead += [s.text for s in index.sentences[:2]]
+    n_sentences = len(index.sentences)
+    if n_sentences <= 2 or len(sentence_embeddings) == 0:
+        return " ".join(lead).strip() or index.body[:1000]
+    # sentences only (not windows): windows repeat their sentences and would waste room
+    similarity = sentence_embeddings @ index.embeddings[:n_sentences].T  # (S, sentences)
+    similarity[:, :2] = -np.inf  # the lead is already in
+    best = np.argsort(-similarity.max(axis=0), kind="stable")[:STANCE_PASSAGES]
+    chosen = sorted(int(p) for p in best if np.isfinite(similarity[:, p].max()))
+    return " ".join([*lead, "…", *(index.sentences[p].text for p in chosen)]).strip()

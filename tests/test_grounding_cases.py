@@ -25,12 +25,8 @@ ARTICLE = ArticleIn(
     ),
 )
 
-# What model 0.2.0 gets wrong is marked strict xfail with the reason seen: such a case
+# What the model gets wrong is marked strict xfail with the reason seen: such a case
 # fails the suite the day a model gets it right, and the mark has to come off.
-_PARAPHRASE = pytest.mark.xfail(
-    strict=True,
-    reason="0.2.0 cross-encoder: a paraphrase ('repairs' for 'the work') reads as not_in_article",
-)
 _NOT_A_CLAIM = pytest.mark.xfail(
     strict=True,
     reason="0.2.0 check-worthiness (ClaimBuster's definition) scores a plain event "
@@ -40,17 +36,16 @@ _NOT_A_CLAIM = pytest.mark.xfail(
 CASES = [
     # a restated fact
     ("supported", "The bridge was closed for eight months while it was being repaired."),
-    pytest.param(
-        "supported", "The repairs were funded by a regional transport grant.", marks=_PARAPHRASE
-    ),
+    # a paraphrase ('repairs' for 'the work'): 0.2.0 called it not_in_article, 0.3 gets it
+    ("supported", "The repairs were funded by a regional transport grant."),
     # a changed number, place or actor
     pytest.param(
         "contradicted",
         "The repairs to the bridge cost 9 million pounds.",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="0.2.0 cross-encoder: a changed number inside a paraphrase reads as "
-            "not_in_article (the 0.1 head with number features said contradicted)",
+            reason="0.2.0 and 0.3 cross-encoders: a changed number inside a paraphrase reads "
+            "as not_in_article (the 0.1 head with number features said contradicted)",
         ),
     ),
     pytest.param(

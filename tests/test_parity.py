@@ -63,23 +63,53 @@ def test_bundled_int8_encoder_stays_close_to_pytorch(sentences, reference) -> No
     assert cosine.mean() > 0.98, cosine.mean()
 
 
-def test_fine_tuned_classifier_onnx_matches_pytorch(tmp_path, sentences) -> None:
-    """The classifier export (softmax inside the graph) against the PyTorch forward pass, on
-    single sentences and on (claim, passage) pairs; the weights need no training for this."""
-    from model.classifier import TextClassifier
-    from training.finetune import FineTunedClassifier
+def test_multi_head_classifier_onnx_matches_pytorch(tmp_path, sentences) -> None:
+    """The multi-head export (calibration and sigmoid / softmax inside the graph) against
+    the PyTorch forward pass, on single sentences and on (claim, passage) pairs, fp32 and
+    int8; the weights need no training for this."""
+    from safetensors.numpy import save_file
 
-    clf = FineTunedClassifier(["a", "b", "c"], max_tokens=128).initialize()
-    clf.temperature_ = 1.7  # the exported graph must apply the calibrated temperature too
-    clf.export(tmp_path, keep_fp32=True)
+    from model.classifier import MultiHeadClassifier
+    from training import multitask
+
+    base = multitask.pack_base(default_base_model(), tmp_path / "base")
+    specs = [
+        multitask.HeadSpec("moderation", ["a", "b"], True, 128),
+        multitask.HeadSpec("stance", ["x", "y", "z"], False, 128),
+    ]
+    torch.manual_seed(0)
+    model = multitask.MultiHeadModel(multitask.load_base(base), specs).eval()
+    calibration = {
+        "moderation": {"scale": [0.8, 1.3], "bias": [-0.2, 0.1]},
+        "stance": {"scale": [0.5] * 3, "bias": [0.0] * 3},
+    }
+    meta = {
+        "specs": json.dumps([s.__dict__ for s in specs]),
+        "calibration": json.dumps(calibration),
+    }
+    weights = tmp_path / "m.safetensors"
+    save_file(multitask.pack(model.state_dict(), skip=(f"transformer.{multitask.FROZEN}",)),
+              str(weights), metadata=meta)  # fmt: skip
+    multitask.export(weights, base, tmp_path / "onnx", keep_fp32=True)
+    trained, specs, calibration = multitask.load_trained(weights, base)
+    reference = multitask.Calibrated(trained, specs, calibration).eval()
+    tokenizer = multitask.AutoTokenizer.from_pretrained(base)
     pairs = list(zip(sentences[:-1], sentences[1:]))
-    for onnx_file, atol in (("model.fp32.onnx", 1e-4), ("model.onnx", 0.05)):
-        model = TextClassifier(tmp_path, ["a", "b", "c"], onnx_file=onnx_file).load()
-        np.testing.assert_allclose(
-            model.predict_proba(sentences), clf.predict_proba(sentences), atol=atol
-        )
-        np.testing.assert_allclose(
-            model.predict_proba([a for a, _ in pairs], [b for _, b in pairs]),
-            clf.predict_proba(pairs),
-            atol=atol,
-        )
+
+    def expected(rows: list[dict]) -> list[np.ndarray]:
+        out = []
+        for row in rows:  # one at a time, as served
+            batch = multitask._encode(tokenizer, [row], 128)
+            with torch.no_grad():
+                out.append([p.numpy()[0] for p in reference(**batch)])
+        return [np.stack([o[k] for o in out]) for k in range(2)]
+
+    singles = expected([{"a": s} for s in sentences])
+    doubles = expected([{"a": a, "b": b} for a, b in pairs])
+    for onnx_file, atol in (("model.fp32.onnx", 1e-4), ("model.onnx", 0.06)):
+        served = MultiHeadClassifier(tmp_path / "onnx", onnx_file=onnx_file).load()
+        got = served.predict(sentences)
+        np.testing.assert_allclose(got["moderation"], singles[0], atol=atol)
+        np.testing.assert_allclose(got["stance"], singles[1], atol=atol)
+        got = served.predict([a for a, _ in pairs], [b for _, b in pairs])
+        np.testing.assert_allclose(got["stance"], doubles[1], atol=atol)

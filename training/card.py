@@ -16,7 +16,7 @@ def _figures(block: dict, indent: str = "") -> list[str]:
     for key, value in block.items():
         if isinstance(value, int | float):
             lines.append(f"{indent}- {key}: {value}")
-        elif key in ("fp32", "calibration"):
+        elif key in ("fp32", "calibration", "identity_false_positive_rate", "obfuscation"):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")
         elif key in ("per_source", "per_attribute", "per_label_f1"):
@@ -60,18 +60,17 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
     lines = [
         f"# rebut model {pipeline['version']}",
         "",
-        f"Exported {pipeline['created']}; the last `rebut train` call on its run took "
-        f"{report['seconds']} s (a `--only` call retrains some heads and keeps the rest). "
-        f"Base encoder: {pipeline['base_model']}, exported to ONNX and quantised to int8 "
-        "(per-channel dynamic quantisation). The shared copy of it feeds logistic-regression "
-        f"heads ({', '.join(pipeline['heads'])}) that read its sentence vectors; "
-        + (
-            f"{', '.join(pipeline.get('classifiers', {}))} each have a copy fine-tuned end "
-            "to end (training/finetune.py); their calibration is in each section. "
-            if pipeline.get("classifiers")
-            else ""
-        )
-        + "See model/ for the features of each.",
+        f"Exported {pipeline['created']}; the `rebut train` call that measured it took "
+        f"{report['seconds']} s. Base encoder: {pipeline['base_model']}. Three ONNX graphs, "
+        "each int8 (per-channel dynamic quantisation) beside its tokenizer.json: `encoder/` "
+        "(the base encoder, unchanged: sentence vectors for evidence retrieval), `text/` "
+        "(one fine-tuned encoder with a moderation head and a check-worthiness head) and "
+        "`pair/` (one fine-tuned encoder reading two texts, with a grounding head and a "
+        "stance head); heads.json in each says its heads, labels, input length and "
+        "calibration (training/multitask.py). Training inputs: sha256 "
+        f"`{report.get('inputs_sha256', '?')[:16]}…` (training/task_inputs.py); weights: "
+        + json.dumps(report.get("training", {}))
+        + ".",
         "",
         "Every figure below is on a dev split carved from the training sources by article, "
         "claim or id (training/datasets.py); `rebut eval TASK` recomputes it from these files.",

@@ -30,7 +30,7 @@ def _need_training_extra() -> None:
 
 def train(
     out: Annotated[
-        Path, typer.Option(help="Run folder for encoder/, checkpoint.pkl, metrics.json.")
+        Path, typer.Option(help="Run folder: inputs, weights, model/ and metrics.json.")
     ] = Path("runs/latest"),
     data_dir: Annotated[
         Path | None,
@@ -45,30 +45,18 @@ def train(
     cache_dir: Annotated[Path, typer.Option(help="Embedding cache (ignored by git).")] = Path(
         "cache"
     ),
-    only: Annotated[
-        list[str] | None, typer.Option(help="Retrain only this task (repeatable); keep the rest.")
-    ] = None,
-    start_from: Annotated[
+    weights_from: Annotated[
         Path | None,
-        typer.Option(help="With --only and no earlier run in --out: keep the rest from here."),
+        typer.Option(help="Folder of text/pair .safetensors fine-tuned elsewhere (a GPU)."),
     ] = None,
-    finetune: Annotated[
-        bool,
-        typer.Option(help="Fine-tune check-worthiness and grounding classifiers (else heads)."),
-    ] = True,
-    epochs: Annotated[
-        int | None, typer.Option(help="Epochs of every fine-tune (default: per task).")
+    epochs: Annotated[int, typer.Option(help="Epochs of each fine-tune.")] = 3,
+    deadline_s: Annotated[
+        float | None, typer.Option(help="Stop each fine-tune after this many seconds.")
     ] = None,
     seed: int = 0,
 ) -> None:
     """Train every model from the public datasets; write dev metrics."""
     _need_training_extra()
-    unknown = set(only or ()) - set(TASKS)
-    if unknown:
-        typer.echo(
-            f"error: unknown task(s) {sorted(unknown)}; choose from {', '.join(TASKS)}", err=True
-        )
-        raise typer.Exit(2)
     from training.train import TrainConfig
     from training.train import train as run
 
@@ -79,13 +67,13 @@ def train(
         limit_per_source=limit_per_source,
         cache_dir=cache_dir,
         seed=seed,
-        only=tuple(only or ()),
-        start_from=start_from,
+        epochs=epochs,
+        weights_from=weights_from,
+        deadline_s=deadline_s if deadline_s is not None else float("inf"),
     )
-    if not finetune:
-        config.finetune = ()
-    if epochs is not None:
-        config.epochs = {task: epochs for task in config.epochs}
+    if weights_from is not None and not weights_from.is_dir():
+        typer.echo(f"error: --weights-from {weights_from} is not a folder", err=True)
+        raise typer.Exit(2)
     report = run(config)
     typer.echo(f"trained in {report['seconds']} s; metrics in {out / 'metrics.json'}", err=True)
 
@@ -95,16 +83,32 @@ def export(
         "runs/latest"
     ),
     out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("model/artifacts"),
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TASK=FOLDER: serve TASK from an earlier model's folder (measured again on "
+            "this run's dev rows), e.g. checkworthy=runs/keep/checkworthy."
+        ),
+    ] = None,
 ) -> None:
-    """Write ONNX heads, encoder, pipeline.json and the model card from a training run."""
+    """Write the ONNX models, pipeline.json and the model card from a training run."""
     _need_training_extra()
     from training.export import export as run_export
+    from training.export import keep_task
 
-    if not (run / "checkpoint.pkl").is_file():
+    if not (run / "model" / "run.json").is_file():
         typer.echo(
-            f"error: {run} has no checkpoint.pkl; run `rebut train --out {run}` first", err=True
+            f"error: {run} has no model/run.json; run `rebut train --out {run}` first", err=True
         )
         raise typer.Exit(2)
+    for spec in keep or ():
+        task, _, folder = spec.partition("=")
+        if task not in TASKS or not Path(folder).is_dir():
+            typer.echo(
+                f"error: --keep {spec!r}: want TASK=FOLDER with an existing folder", err=True
+            )
+            raise typer.Exit(2)
+        keep_task(run, task, Path(folder))
     pipeline = run_export(run, out)
     typer.echo(f"exported model {pipeline['version']} to {out}", err=True)
 

@@ -9,6 +9,7 @@ formula) is written here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def pick_flag_thresholds(
 
 
 def moderation_metrics(
-    dev: list, y: np.ndarray, p: np.ndarray, names: list[str], thresholds: dict[str, float]
+    sources: list[str], y: np.ndarray, p: np.ndarray, names: list[str], thresholds: dict[str, float]
 ) -> dict:
     per_attribute = {}
     for k, name in enumerate(names):
@@ -79,7 +80,7 @@ def moderation_metrics(
             "n": int(known.sum()),
         }
     jigsaw = ["toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity"]
-    on_jigsaw = np.array([e.source == "jigsaw" for e in dev])
+    on_jigsaw = np.array([s == "jigsaw" for s in sources])
     flagged = (p >= np.array([thresholds[n] for n in names])).any(axis=1)
     metrics: dict = {"per_attribute": per_attribute}
     if on_jigsaw.any():
@@ -193,24 +194,66 @@ def headline(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float)}
 
 
-def task_metrics(task: str, dev: list, probabilities: np.ndarray, thresholds: dict) -> dict:
-    """The dev figures of one task from its head's probabilities on the dev examples; used
-    by `rebut train` as it fits and by `rebut eval` on the exported files, so they agree."""
-    from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
-    from training.labels import moderation_matrix
+TASKS = ("moderation", "checkworthy", "grounding", "stance")
+MODEL_OF = {"moderation": "text", "checkworthy": "text", "grounding": "pair", "stance": "pair"}
 
-    sources = [e.source for e in dev]
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def moderation_targets(rows: list[dict]) -> np.ndarray:
+    """(n, attributes) with NaN where a source says nothing about an attribute."""
+    return np.array(
+        [[np.nan if v is None else v for v in r["y"]] for r in rows], dtype=np.float64
+    ).reshape(len(rows), -1)
+
+
+def predict_task(
+    model_dir: Path,
+    task: str,
+    rows: list[dict],
+    onnx_file: str = "model.onnx",
+    folder: str | None = None,
+) -> np.ndarray:
+    """A task's probabilities on task_inputs rows, from the model folder's ONNX files,
+    reading each row as the pipeline reads a comment (moderation: normalised text)."""
+    from model.classifier import MultiHeadClassifier
+    from model.normalize import normalize_for_moderation
+
+    folder = folder or MODEL_OF[task]
+    model = MultiHeadClassifier(model_dir / folder, onnx_file=onnx_file).load()
     if task == "moderation":
-        y = moderation_matrix(dev)
+        texts = [normalize_for_moderation(r["a"]) for r in rows]
+    else:
+        texts = [r["a"] for r in rows]
+    pairs = [r["b"] for r in rows] if task in ("grounding", "stance") else None
+    return model.predict(texts, pairs, for_task=task)[task]
+
+
+def task_metrics(task: str, rows: list[dict], probabilities: np.ndarray, thresholds: dict) -> dict:
+    """The dev figures of one task from its probabilities on the dev rows; used by
+    `rebut train` and by `rebut eval` on the exported files, so they agree."""
+    from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+
+    sources = [r["source"] for r in rows]
+    if task == "moderation":
+        y = moderation_targets(rows)
         return moderation_metrics(
-            dev, y, probabilities, list(ATTRIBUTES), thresholds["moderation"]["flag"]
+            sources, y, probabilities, list(ATTRIBUTES), thresholds["moderation"]["flag"]
         )
+    y = np.array([r["y"] for r in rows])
     if task == "checkworthy":
-        y = np.array([e.label for e in dev])
-        return binary_metrics(y, probabilities[:, 1], thresholds["checkworthy"], sources)
+        out = binary_metrics(y, probabilities[:, 1], thresholds["checkworthy"], sources)
+        out["calibration_ece"] = expected_calibration_error(y, probabilities)
+        return out
     labels = list(GROUNDING_LABELS if task == "grounding" else STANCE_LABELS)
-    y = np.array([labels.index(e.label) for e in dev])
     out = multiclass_metrics(y, probabilities, labels, sources)
+    out["calibration_ece"] = expected_calibration_error(y, probabilities)
     if task == "grounding":
         out["supported_vs_not_balanced_accuracy"] = supported_vs_not(y, probabilities)
     else:
@@ -224,42 +267,36 @@ def task_metrics(task: str, dev: list, probabilities: np.ndarray, thresholds: di
 def evaluate_model_dir(
     model_dir: Path, task: str, data_dir: Path | None = None, cache_dir: Path = Path("cache")
 ) -> dict:
-    """Recompute a task's dev metrics from the ONNX files in model_dir."""
-    from model.classifier import TextClassifier
+    """Recompute a task's dev metrics from the ONNX files in model_dir: the dev rows are
+    rebuilt from the shared data with model_dir's encoder, as `rebut train` built them."""
     from model.encoder import Encoder
-    from model.heads import Head
     from training.embedding_cache import CachingEncoder
-    from training.train import Featurizer, load_task
+    from training.featurizer import Featurizer
+    from training.task_inputs import task_rows
 
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     config = json.loads((model_dir / "pipeline.json").read_text())
     encoder = CachingEncoder(Encoder(model_dir / "encoder").load(), cache_dir)
     try:
-        _, dev = load_task(task, data_dir)
-        featurizer = Featurizer(encoder)
-        if task in config.get("classifiers", {}):
-            spec = config["classifiers"][task]
-            model = TextClassifier(
-                model_dir / spec["path"], spec["labels"], max_tokens=spec["max_tokens"]
-            ).load()
-            if task == "grounding":
-                pairs = featurizer.grounding_pairs(dev)
-                probabilities = model.predict_proba([c for c, _ in pairs], [e for _, e in pairs])
-            else:
-                probabilities = model.predict_proba([e.text for e in dev])
-        else:
-            spec = config["heads"][task]
-            head = Head(model_dir / spec["file"], spec["labels"]).load()
-            probabilities = head.predict_proba(featurizer.features(task, dev))
-        metrics = task_metrics(task, dev, probabilities, config["thresholds"])
-        if task in config.get("classifiers", {}):
-            y = np.array([spec["labels"].index(_label(task, e)) for e in dev])
-            metrics["calibration"] = {"ece": expected_calibration_error(y, probabilities)}
-        return metrics
+        rows = list(task_rows(task, Featurizer(encoder), data_dir, splits=("dev",)))
     finally:
         encoder.save()
+    folder = config.get("tasks", {}).get(task, MODEL_OF[task])
+    probabilities = predict_task(model_dir, task, rows, folder=folder)
+    metrics = task_metrics(task, rows, probabilities, config["thresholds"])
+    if task == "moderation":
+        metrics.update(robustness_metrics(model_dir / folder, config["thresholds"], rows))
+    return metrics
 
 
-def _label(task: str, example: object) -> str:
-    if task == "checkworthy":
-        return ["not_claim", "claim"][example.label]  # type: ignore[attr-defined]
-    return example.label  # type: ignore[attr-defined]
+def robustness_metrics(text_dir: Path, thresholds: dict, dev_rows: list[dict]) -> dict:
+    """Identity-template false positives per group, and obfuscated abuse (robustness.py)."""
+    from training.robustness import identity_false_positive_rates, obfuscation_ratio
+
+    flag = thresholds["moderation"]["flag"]
+    identity = identity_false_positive_rates(text_dir, flag)
+    return {
+        "identity_false_positive_rate": {g: v["false_positive_rate"] for g, v in identity.items()},
+        "obfuscation": obfuscation_ratio(text_dir, flag, dev_rows),
+    }

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from model.errors import EmptyText, TextTooLong
+from model.language import detect_language
 from model.result import CommentIn
-from model.sentences import split_sentences
 from serve.deps import PipelineDep, SessionDep, require_key
 from serve.perspective import (
     ATTRIBUTE_NAMES,
@@ -34,14 +34,14 @@ router = APIRouter(prefix="/v1alpha1", tags=["perspective"], dependencies=[Depen
 discovery_router = APIRouter(tags=["perspective"])
 
 
-def _unsupported(attribute: str, languages: list[str]) -> PerspectiveError:
+def _unsupported(attribute: str, languages: list[str], detected: str) -> PerspectiveError:
     return PerspectiveError(
         400,
         f"Attribute {attribute} does not support request languages: {','.join(languages)}",
         "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
         languageNotSupportedByAttributeError={
             "requestedLanguages": languages,
-            "detectedLanguages": [SUPPORTED_LANGUAGE],
+            "detectedLanguages": [detected],
             "attribute": attribute,
         },
     )
@@ -61,12 +61,14 @@ def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
     for name in requested:
         if name not in ATTRIBUTE_NAMES and name not in UNSCORED_PERSPECTIVE_ATTRIBUTES:
             raise PerspectiveError(400, f"Unknown attribute: {name}", "INVALID_REQUEST")
-    languages = request.languages or [SUPPORTED_LANGUAGE]
+    # as Perspective does: the caller's languages if given, else the detected one
+    detected = detect_language(request.comment.text or "")
+    languages = request.languages or [detected.code]
     if not any(is_english(language) for language in languages):
-        raise _unsupported(requested[0], languages)
+        raise _unsupported(requested[0], languages, detected.code)
     for name in requested:
         if name in UNSCORED_PERSPECTIVE_ATTRIBUTES:
-            raise _unsupported(name, languages)
+            raise _unsupported(name, languages, detected.code)
     try:
         pipeline.validate_comment(CommentIn(id="-", text=request.comment.text))
     except EmptyText:
@@ -88,19 +90,11 @@ def analyze_comment(
     comment_id = "perspective:" + hashlib.sha256(text.encode()).hexdigest()[:32]
     result = pipeline.score(CommentIn(id=comment_id, text=text))
 
-    # Span scores: one per sentence with spanAnnotations, else one span over the whole text,
-    # as Perspective answers.
+    # Span scores: one per sentence with spanAnnotations (the pipeline scores each sentence
+    # already), else one span over the whole text, as Perspective answers.
     spans = [(0, len(text), result.moderation.attributes)]
-    if request.spanAnnotations:
-        sentences = split_sentences(text)
-        if sentences:
-            scored = pipeline.score_batch(
-                [
-                    (CommentIn(id=f"{comment_id}:{i}", text=s.text), None)
-                    for i, s in enumerate(sentences)
-                ]
-            )
-            spans = [(s.start, s.end, r.moderation.attributes) for s, r in zip(sentences, scored)]
+    if request.spanAnnotations and result.moderation.spans:
+        spans = [(s.start, s.end, s.attributes) for s in result.moderation.spans]
 
     scores: dict[str, AttributeScores] = {}
     for name, parameters in request.requestedAttributes.items():
@@ -122,7 +116,7 @@ def analyze_comment(
     return AnalyzeCommentResponse(
         attributeScores=scores,
         languages=[SUPPORTED_LANGUAGE],
-        detectedLanguages=[SUPPORTED_LANGUAGE],
+        detectedLanguages=[result.moderation.language],
         clientToken=request.clientToken,
     )
 

@@ -1,0 +1,112 @@
+"""The moderation policy: a newsroom's TOML file over the model's dev-chosen thresholds,
+per publisher; non-English comments; span scores; the abuse a newsroom must catch."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from model import CommentIn, Pipeline
+from model.language import detect_language
+from model.moderation import Policy, load_policy_file
+
+POLICY = """
+[default]
+fact_hints = "approve"
+[default.flag]
+toxicity = 0.99
+[default.review]
+off_topic = 0.5
+
+[publishers.strict.flag]
+toxicity = 0.05
+[publishers.strict.reject]
+insult = 0.05
+"""
+
+
+def test_policy_file_changes_thresholds_per_publisher(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY)
+    monkeypatch.setenv("REBUT_POLICY", str(path))
+    pipeline = Pipeline.from_dir()
+    text = "You are a stupid idiot and your article is garbage."
+    default = pipeline.score(CommentIn(id="a", text=text)).moderation
+    strict = pipeline.score(CommentIn(id="b", text=text, publisher="strict")).moderation
+    assert strict.action == "reject" and strict.flagged
+    assert any(r.startswith("insult") for r in strict.reasons)
+    assert "toxicity 0.99" not in " ".join(default.reasons)  # 0.99 overrides the default
+    assert default.flagged == any(r.split()[0] != "toxicity" for r in default.reasons)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[default.flag]\ntoxicity = 2\n", "not in [0, 1]"),
+        ("[default]\ncolour = 'red'\n", "unknown keys"),
+        ("[default]\nfact_hints = 'delete'\n", "choose one of"),
+        ("[default.flag\n", "not valid TOML"),
+    ],
+)
+def test_bad_policy_files_say_what_is_wrong(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(body)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Policy(flag={"toxicity": 0.5}).merged(load_policy_file(path))
+
+
+def test_a_french_comment_is_reviewed_with_no_confident_scores(pipeline: Pipeline) -> None:
+    text = "Cet article est une honte, le journaliste ment sur tout ce qui concerne la ville."
+    assert detect_language(text).code == "fr"
+    moderation = pipeline.score(CommentIn(id="fr", text=text)).moderation
+    assert moderation.language == "fr"
+    assert moderation.action == "review" and not moderation.flagged
+    assert set(moderation.attributes.values()) == {0.5}
+    assert "not one the models read" in moderation.reasons[0]
+
+
+def test_short_and_slangy_english_is_scored_as_english(pipeline: Pipeline) -> None:
+    for text in ("lol ok", "u r a moron lmao", "Great article!!"):
+        assert detect_language(text).supported, text
+
+
+def test_span_scores_show_which_sentence_carries_the_abuse(pipeline: Pipeline) -> None:
+    text = "The council voted on Tuesday. You are a disgusting moron. Thanks for reading."
+    moderation = pipeline.score(CommentIn(id="s", text=text)).moderation
+    assert [s.text for s in moderation.spans] == [
+        "The council voted on Tuesday.",
+        "You are a disgusting moron.",
+        "Thanks for reading.",
+    ]
+    for span in moderation.spans:
+        assert text[span.start : span.end] == span.text
+    insult = [s.attributes["insult"] for s in moderation.spans]
+    assert insult[1] > 0.5 > max(insult[0], insult[2])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I know where you live and I will burn your house down with you inside.",
+        "Someone should put a bullet in that reporter's head.",
+        "Go back to your own country, you filthy animals.",
+        "All of them are subhuman vermin and should be wiped out.",
+    ],
+)
+def test_threats_and_slurs_are_flagged(pipeline: Pipeline, text: str) -> None:
+    moderation = pipeline.score(CommentIn(id="t", text=text)).moderation
+    assert moderation.flagged, moderation.attributes
+    assert moderation.action in ("review", "reject")
+
+
+def test_the_seed_comment_is_not_flagged(pipeline: Pipeline, seed) -> None:
+    article, comment = seed
+    from model import ArticleIn
+
+    result = pipeline.score(
+        CommentIn(id=comment.get("id", "c"), text=comment["text"]),
+        ArticleIn(id="a", title=article.get("title"), body=article["body"]),
+    )
+    assert not result.moderation.flagged, result.moderation.reasons

@@ -1,0 +1,44 @@
+"""The comment's stance toward the article, on comments written for these tests under the
+seed article (a report on the assault on Qusayr)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEED_STANCE_XFAIL
+
+from model import ArticleIn, CommentIn, Pipeline
+
+
+@pytest.fixture(scope="module")
+def article(seed) -> ArticleIn:
+    body = seed[0]
+    return ArticleIn(id="qusayr", title=body.get("title"), body=body["body"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Arsenal were brilliant last night, Saka's second goal was the best I've seen all season.",
+        "Does anyone know a good recipe for banana bread? Mine always comes out dry.",
+    ],
+)
+def test_a_comment_about_something_else_is_unrelated(pipeline: Pipeline, article, text) -> None:
+    result = pipeline.score(CommentIn(id="off", text=text), article)
+    assert result.stance is not None and result.stance.label == "unrelated", result.stance
+    # the same probability is moderation's off-topic signal
+    assert result.moderation.attributes["off_topic"] == result.stance.scores["unrelated"]
+
+
+def test_a_comment_that_restates_the_article_agrees_or_discusses(pipeline, article) -> None:
+    text = (
+        "Syrian government forces and Hezbollah fighters attacked Qusayr, "
+        "and many civilians are trapped in the town."
+    )
+    result = pipeline.score(CommentIn(id="same", text=text), article)
+    assert result.stance is not None and result.stance.label in ("agrees", "discusses")
+
+
+@SEED_STANCE_XFAIL
+def test_the_seed_comment_disputes_the_article(pipeline, article, seed) -> None:
+    result = pipeline.score(CommentIn(id="seed", text=seed[1]["text"]), article)
+    assert result.stance is not None and result.stance.label == "disputes", result.stance

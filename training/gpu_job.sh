@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Fine-tune rebut's models on a lent GPU machine in one call (the device tool's `run`),
+# from what this folder's .gpu/ carries: the packed base encoder (multitask.py pack-base)
+# and every task's inputs (task_inputs.py). Five trainings share the GPU at once:
+#   text       moderation + checkworthy on one encoder (what serving uses)
+#   pair       grounding + stance on one encoder (what serving uses)
+#   grounding, stance, checkworthy   each alone, to measure what sharing costs
+# (JOBS below picks others).
+# Each stops at DEADLINE seconds with its learning rate annealed, evaluates on dev,
+# calibrates, and writes <name>.safetensors (~11 MB) to OUT; report.txt gathers the logs.
+#
+#   OUT=runs/gpu DEADLINE=60 bash training/gpu_job.sh     # anywhere; CPU works, slowly
+set -u
+cd "$(dirname "$0")/.."
+IN=${IN:-.gpu/inputs.jsonl.xz}
+BASE=${BASE:-.gpu/base}
+OUT=${OUT:-runs/gpu}
+DEADLINE=${DEADLINE:-400}
+EPOCHS=${EPOCHS:-3}
+PYTHON=${PYTHON:-python3}
+mkdir -p "$OUT" "$OUT/logs"
+"$PYTHON" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', \
+transformers.__version__, 'cuda', torch.cuda.is_available())"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
+
+# JOBS: "name:tasks[:epochs[:max-tokens]]" separated by spaces
+JOBS=${JOBS:-"text:moderation,checkworthy pair:grounding,stance grounding:grounding \
+stance:stance checkworthy:checkworthy"}
+for job in $JOBS; do
+    IFS=: read -r name tasks epochs lengths <<<"$job"
+    PYTHONUNBUFFERED=1 "$PYTHON" -m training.multitask fit --inputs "$IN" --base "$BASE" \
+        --out "$OUT" --deadline-s "$DEADLINE" --epochs "${epochs:-$EPOCHS}" --name "$name" \
+        --tasks "$tasks" --max-tokens "${lengths:-}" >"$OUT/logs/$name.log" 2>&1 &
+done
+wait
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=memory.used --format=csv
+for log in "$OUT"/logs/*.log; do
+    echo "=== $log"
+    tr '\r' '\n' <"$log" | grep -v '^\s*$' | tail -n 6
+done >"$OUT/report.txt"
+cat "$OUT"/*.json >>"$OUT/report.txt" 2>/dev/null
+rm -rf "$OUT/logs" "$OUT"/*.json
+cat "$OUT/report.txt"
+ls -la "$OUT"
