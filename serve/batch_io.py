@@ -26,6 +26,7 @@ from typing import Any, Protocol
 UTF8_BOM = b"\xef\xbb\xbf"
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+CSV_OPTIONAL = {"title", "article_id"}
 PARQUET_READ_ROWS = 4096  # rows decoded at a time: memory stays flat on big files
 
 
@@ -124,8 +125,15 @@ def _csv_rows(path: Path) -> Iterator[Row]:
                 continue
             if not any((value or "").strip() for key, value in row.items() if key is not None):
                 continue
-            # CSV has no null: an empty optional field means "none"
-            yield start, {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+            # CSV has no null: an empty optional field is an absent one
+            yield (
+                start,
+                {
+                    k: (None if v == "" and k in CSV_OPTIONAL else v)
+                    for k, v in row.items()
+                    if k is not None
+                },
+            )
 
 
 def _parquet_rows(path: Path) -> Iterator[Row]:
