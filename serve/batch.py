@@ -253,8 +253,9 @@ def spool_comments(
                 output.summary.skipped += 1
                 continue
             pending.append((comment.article_id or "", f.tell()))
+            # ASCII JSON: a U+2028 in a comment must not read as a line break to Ray
             record = {"line": line} | comment.model_dump()
-            f.write(_dumps(record).encode("utf-8") + b"\n")
+            f.write(json.dumps(record).encode("ascii") + b"\n")
     output.flush()
     # Stable sort: each article's comments stay in file order, and come together.
     pending.sort(key=lambda p: p[0])
@@ -369,10 +370,11 @@ def score_files(
 
                     jobs = read_jobs(spool, batch_size)
                     score_locally(jobs, articles, output, progress, model_dir, workers)
-            except KeyboardInterrupt:
-                summary.interrupted = True
             finally:
                 progress.close()
+    except KeyboardInterrupt:
+        # what is written is whole; the summary says so and --resume goes on from it
+        summary.interrupted = True
     finally:
         writer.close()
         summary.seconds = time.perf_counter() - started

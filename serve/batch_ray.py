@@ -1,15 +1,16 @@
 """The Ray engine of `rebut score`: the same scorer as Ray Data actors.
 
-    read_json(sorted spool) -> map_batches(RayScorer, actor pool of N) -> RESULTS
+    read_text(sorted spool) -> map_batches(RayScorer, actor pool of N) -> RESULTS
 
 Checking rows, `--resume` and writing RESULTS and ERRORS stay in this process, exactly as
 for the local engine (serve/batch.py), so both engines answer the same input with the same
-records. Ray reads the spool of valid comments (already sorted by article, so a batch
-mostly holds one article's comments) and runs `map_batches` on an actor pool: each actor
-loads one Pipeline (its own ONNX sessions, one thread, as it holds one CPU) and the valid
-articles once. Results stream back to this process, which appends each batch as the local
-engine does. Ray's own `write_json` is not used: it writes a folder of shards named by Ray,
-which neither the contract's one RESULTS file nor `--resume` can work with.
+records. Ray reads the spool of valid comments (one JSON object a line, sorted by
+article, so a batch mostly holds one article's comments) and runs `map_batches` on an
+actor pool: each actor loads one Pipeline (its own ONNX sessions, one thread, as it holds
+one CPU) and the valid articles once. Results stream back to this process, which appends
+each batch as the local engine does. Ray's own `write_json` is not used: it writes a
+folder of shards named by Ray, which neither the contract's one RESULTS file nor
+`--resume` can work with.
 
 With `--ray-address`, the spool is written beside RESULTS: on a cluster that folder must be
 one every node reads (a shared filesystem), and rebut must be installed on every node.
@@ -40,14 +41,12 @@ class RayScorer:
             self.articles = {a.id: a for a in (ArticleIn(**json.loads(line)) for line in f)}
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        comments = [
-            CommentIn(id=str(i), text=str(t), article_id=a if isinstance(a, str) else None)
-            for i, t, a in zip(batch["id"], batch["text"], batch["article_id"])
-        ]
+        records = [json.loads(line) for line in batch["text"]]
+        comments = [CommentIn(**{k: r[k] for k in ("id", "text", "article_id")}) for r in records]
         items = [(c, self.articles.get(c.article_id or "")) for c in comments]
         outcomes = score_items(self.pipeline, items)
         return {
-            "line": [int(n) for n in batch["line"]],
+            "line": [r["line"] for r in records],
             "id": [c.id for c in comments],
             "article_id": [c.article_id for c in comments],
             "code": [code for code, _ in outcomes],
@@ -93,8 +92,10 @@ def score_on_ray(
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the command shows its own
         context.print_on_execution_start = False
-        # Reading the spool is light: at 0 CPUs it never waits behind actors holding them all.
-        rows = ray.data.read_json(str(spool), lines=True, num_cpus=0)
+        # Lines are read as text and parsed by the actors: read_json would let pandas guess
+        # types, and make the comment "2019" a number. Reading is light: at 0 CPUs it never
+        # waits behind actors that hold every CPU.
+        rows = ray.data.read_text(str(spool), num_cpus=0)
         scored = rows.map_batches(
             RayScorer,
             fn_constructor_kwargs={
