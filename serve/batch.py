@@ -11,8 +11,9 @@ number, for bad article rows too. Bad input never stops the run.
 How a run goes:
 1. Articles are read and checked into memory (they are what every batch needs).
 2. Comments are read once, checked row by row, and the valid ones spooled to a temporary
-   JSONL beside RESULTS, then copied into a second spool sorted by article; memory holds
-   offsets, not the comments. With `--resume`, ids already in RESULTS are left out here.
+   JSONL in a folder `.RESULTS.spool-*` beside RESULTS, then copied into a second spool
+   sorted by article; memory holds offsets, not the comments. With `--resume`, ids
+   already in RESULTS are left out here.
 3. The sorted spool is scored in batches of one article's comments (serve/batch_local.py:
    in this process or N worker processes; serve/batch_ray.py: Ray Data actors), so each
    article is indexed once per process, and each batch's records are appended as one write.
@@ -20,7 +21,9 @@ How a run goes:
 
 from __future__ import annotations
 
+import glob
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -335,12 +338,16 @@ def score_files(
     summary = Summary()
     started = time.perf_counter()
     writer = open_writer(out_path, resume=resume)
+    # a killed run cannot remove its spool folder; the next run on the same RESULTS does
+    spool_prefix = f".{out_path.name}.spool-"
+    for stale in out_path.parent.glob(glob.escape(spool_prefix) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
     if resume and errors_path.exists():
         cut_partial_line(errors_path)
     try:
         with (
             errors_path.open("a" if resume else "w", encoding="utf-8", newline="\n") as errors,
-            tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".rebut-score-") as tmp,
+            tempfile.TemporaryDirectory(dir=out_path.parent, prefix=spool_prefix) as tmp,
         ):
             output = Output(writer, errors, summary)
             if resume:

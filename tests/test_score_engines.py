@@ -228,8 +228,11 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(archive: Path, workers:
     written = len(partial.splitlines())
     assert 0 < written < N_COMMENTS, "the kill did not land mid-run"
 
+    assert list(archive.glob(f".{out}.spool-*")), "the killed run's spool should be left"
+
     completed = score(archive, out, "--resume", "--workers", workers)
     assert completed.returncode == 0, completed.stderr
+    assert not list(archive.glob(f".{out}.spool-*")), "a spool folder was left behind"
     records = read_records(archive / out)
     ids = [r["comment_id"] for r in records if r["comment_id"] is not None]
     assert len(ids) == len(set(ids)), "an id written twice"
