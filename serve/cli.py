@@ -3,11 +3,13 @@
 rebut serve --port 8000
 rebut keys create newsroom-cms
 rebut score --articles articles.jsonl --comments comments.jsonl --out results.jsonl
+rebut score --articles a.parquet --comments c.parquet --out r.parquet --workers 4 --resume
 """
 
 from __future__ import annotations
 
-import time
+import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -188,57 +190,105 @@ def serve(
     )
 
 
+def _input_rows(help: str) -> typer.models.OptionInfo:
+    return typer.Option(exists=True, dir_okay=True, readable=True, help=help)
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 @app.command()
 def score(
-    articles: Annotated[Path, _input_file('ARTICLES.jsonl: {"id", "title"?, "body"} a line.')],
-    comments: Annotated[Path, _input_file('COMMENTS.jsonl: {"id", "text", "article_id"?} a line.')],
-    out: Annotated[Path, typer.Option(dir_okay=False, help="RESULTS.jsonl, one line a comment.")],
+    articles: Annotated[
+        Path, _input_rows('ARTICLES (.jsonl, .csv or .parquet): {"id", "title"?, "body"} a row.')
+    ],
+    comments: Annotated[
+        Path, _input_rows('COMMENTS (.jsonl, .csv or .parquet): {"id", "text", "article_id"?}.')
+    ],
+    out: Annotated[
+        Path, typer.Option(help="RESULTS.jsonl (a line a comment) or RESULTS.parquet (a folder).")
+    ],
     errors: Annotated[
         Path | None,
         typer.Option(dir_okay=False, help="Errors with line numbers; default OUT.errors.jsonl."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Comments per model call.")] = 32,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes (local) or actors (ray) scoring at once.")
+    ] = 1,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this machine's processes; ray: Ray Data actors.")
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="A running Ray cluster (ray://host:10001 or auto); default: start one."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Keep OUT and skip the comment ids already in it.")
+    ] = False,
     model_dir: ModelDir = None,
 ) -> None:
-    """Score COMMENTS.jsonl against ARTICLES.jsonl into RESULTS.jsonl."""
+    """Score COMMENTS against ARTICLES into RESULTS; a JSON summary goes to stdout."""
     from model.pipeline import Pipeline
     from serve.batch import score_files
+    from serve.batch_io import input_format, output_format
 
     errors = errors or out.with_name(out.name + ".errors.jsonl")
     for path in (out, errors):
         if not path.parent.is_dir():
             typer.echo(f"error: {path.parent} is not a directory", err=True)
             raise typer.Exit(2)
-
-    started = time.perf_counter()
     try:
-        pipeline = Pipeline.from_dir(model_dir or get_settings().model_dir)
-    except FileNotFoundError as exc:
+        for path in (articles, comments):
+            input_format(path)
+        output_format(out)
+    except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(
-        f"loaded model {pipeline.model_version} in {time.perf_counter() - started:.1f}s",
-        err=True,
-    )
+        raise typer.Exit(2) from None
+    if ray_address and engine is not Engine.ray:
+        typer.echo("error: --ray-address needs --engine ray", err=True)
+        raise typer.Exit(2)
+    # checked here so that worker processes and Ray actors never start on a missing model
+    model_dir = model_dir or get_settings().model_dir
+    config = Pipeline(model_dir).model_dir / "pipeline.json"
+    if not config.is_file():
+        typer.echo(
+            f"error: {config} not found: point REBUT_MODEL_DIR at a folder written by "
+            "`rebut export`",
+            err=True,
+        )
+        raise typer.Exit(1)
+
     try:
         summary = score_files(
-            pipeline,
             articles_path=articles,
             comments_path=comments,
             out_path=out,
             errors_path=errors,
+            model_dir=model_dir,
             batch_size=batch_size,
+            workers=workers,
+            engine=engine.value,
+            ray_address=ray_address,
+            resume=resume,
         )
     except OSError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
-    article_note = f", {summary.article_errors} bad article lines" if summary.article_errors else ""
+    notes = f", {summary.skipped} already done" if summary.skipped else ""
+    notes += f", {summary.article_errors} bad article rows" if summary.article_errors else ""
     typer.echo(
-        f"scored {summary.scored} comments, {summary.errors} errors{article_note} "
+        f"scored {summary.scored} comments, {summary.errors} errors{notes} "
         f"in {summary.seconds:.1f}s ({summary.rate:.1f} comments/s) -> {out}; errors -> {errors}",
         err=True,
     )
+    typer.echo(json.dumps(summary.as_dict()))
+    if summary.interrupted:
+        typer.echo("interrupted: rerun with --resume to go on", err=True)
+        raise typer.Exit(130)
     if summary.failed:
         typer.echo(
             f"error: the model failed on {summary.failed} well-formed comments (see above)",

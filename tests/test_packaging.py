@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 
 def test_import_model_and_scoring_does_not_import_torch() -> None:
     code = (
@@ -17,8 +19,10 @@ def test_import_model_and_scoring_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_serving_install_resolves_without_torch(tmp_path) -> None:
-    """`pip install .` as the README's serve command runs it: resolve, install nothing."""
+@pytest.mark.parametrize("extra", ["", "[ray]"])
+def test_serving_install_resolves_without_torch(tmp_path, extra: str) -> None:
+    """`pip install .` as the README's serve command runs it (and with the Ray extra that
+    `rebut score --engine ray` needs): resolve, install nothing."""
     import json
     from pathlib import Path
 
@@ -35,7 +39,7 @@ def test_serving_install_resolves_without_torch(tmp_path) -> None:
             "--ignore-installed",
             "--report",
             str(report),
-            str(root),
+            f"{root}{extra}",
         ],
         check=True,
     )
