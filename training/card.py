@@ -56,6 +56,27 @@ def confusion_picture(block: dict, path: Path, title: str) -> None:
     plt.close(figure)
 
 
+def _training_lines(training: dict) -> list[str]:
+    """One line per fine-tuned model: where and how long it trained, and its weights."""
+    lines = []
+    for name, entry in training.items():
+        log = entry.get("log", entry)
+        parts = [f"device {log.get('device', '?')}", f"{log.get('epochs', '?')} epochs"]
+        if "steps_done" in log:
+            parts.append(f"{log['steps_done']} of {log.get('steps', '?')} steps")
+        if "seconds" in log:
+            parts.append(f"{log['seconds']} s")
+        if "train" in log:
+            parts.append("train rows " + ", ".join(f"{k} {v:,}" for k, v in log["train"].items()))
+        line = f"- `{name}`: " + "; ".join(parts)
+        if "sha256" in entry:
+            line += f"; weights sha256 `{entry['sha256'][:16]}…`"
+        if log.get("note"):
+            line += f". {log['note']}"
+        lines.append(line + ".")
+    return [*lines, ""] if lines else []
+
+
 def write_card(out: Path, pipeline: dict, report: dict) -> None:
     lines = [
         f"# rebut model {pipeline['version']}",
@@ -68,10 +89,9 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
         "`pair/` (one fine-tuned encoder reading two texts, with a grounding head and a "
         "stance head); heads.json in each says its heads, labels, input length and "
         "calibration (training/multitask.py). Training inputs: sha256 "
-        f"`{report.get('inputs_sha256', '?')[:16]}…` (training/task_inputs.py); weights: "
-        + json.dumps(report.get("training", {}))
-        + ".",
+        f"`{report.get('inputs_sha256', '?')[:16]}…` (training/task_inputs.py).",
         "",
+        *_training_lines(report.get("training", {})),
         "Every figure below is on a dev split carved from the training sources by article, "
         "claim or id (training/datasets.py); `rebut eval TASK` recomputes it from these files.",
         "",

@@ -7,7 +7,8 @@
 #   grounding, stance, checkworthy   each alone, to measure what sharing costs
 # (JOBS below picks others).
 # Each stops at DEADLINE seconds with its learning rate annealed, evaluates on dev,
-# calibrates, and writes <name>.safetensors (~11 MB) to OUT; report.txt gathers the logs.
+# calibrates, and writes <name>.safetensors (~11 MB) and <name>.json (its log) to OUT;
+# report.txt gathers the end of each console log.
 #
 #   OUT=runs/gpu DEADLINE=60 bash training/gpu_job.sh     # anywhere; CPU works, slowly
 set -u
@@ -38,7 +39,6 @@ for log in "$OUT"/logs/*.log; do
     echo "=== $log"
     tr '\r' '\n' <"$log" | grep -v '^\s*$' | tail -n 6
 done >"$OUT/report.txt"
-cat "$OUT"/*.json >>"$OUT/report.txt" 2>/dev/null
-rm -rf "$OUT/logs" "$OUT"/*.json
+rm -rf "$OUT/logs"  # <name>.json stays: `rebut train --weights-from` reads it
 cat "$OUT/report.txt"
 ls -la "$OUT"

@@ -370,6 +370,7 @@ def fit(
     seed: int = 0,
     limit: int | None = None,
     max_tokens: dict[str, int] | None = None,
+    init: Path | None = None,
 ) -> dict:
     """Train heads for `tasks` on one encoder; write <out>/<name>.safetensors (packed,
     calibration and labels in its metadata) and <out>/<name>.json (dev figures)."""
@@ -386,7 +387,14 @@ def fit(
     }
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"][:limit] for t in tasks}
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = MultiHeadModel(load_base(base_dir), specs).to(device)
+    if init is not None:  # go on from trained weights (their heads must be these tasks)
+        model, specs, _ = load_trained(init, base_dir)
+        if [s.task for s in specs] != tasks:
+            raise ValueError(f"{init} has heads {[s.task for s in specs]}, not {tasks}")
+        spec_of = {s.task: s for s in specs}
+        model = model.to(device)
+    else:
+        model = MultiHeadModel(load_base(base_dir), specs).to(device)
     model.transformer.get_parameter(FROZEN).requires_grad_(False)
     weights = {
         t: None if spec_of[t].multilabel else _class_weights(train[t], len(labels[t])).to(device)
@@ -561,6 +569,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--deadline-s", type=float, default=float("inf"))
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--max-tokens", default="", help="e.g. stance=384,grounding=192")
+    p.add_argument("--init", type=Path, default=None, help="trained weights to go on from")
     p = sub.add_parser("recalibrate")
     p.add_argument("--weights", type=Path, required=True)
     p.add_argument("--base", type=Path, required=True)
@@ -589,6 +598,7 @@ def main(argv: list[str] | None = None) -> None:
             args.deadline_s,
             limit=args.limit,
             max_tokens=lengths,
+            init=args.init,
         )
     elif args.command == "recalibrate":
         print(json.dumps(recalibrate(args.weights, args.base, args.inputs)))

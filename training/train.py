@@ -109,6 +109,8 @@ def train(cfg: TrainConfig) -> dict:
                 "weights_from": str(given),
                 "sha256": evaluate.file_sha256(given),
             }
+            if given.with_suffix(".json").is_file():  # the log fit() wrote where it ran
+                training_logs[name]["log"] = json.loads(given.with_suffix(".json").read_text())
         elif not weights.is_file():
             training_logs[name] = multitask.fit(
                 inputs, base, name, list(tasks), weights.parent, cfg.epochs, cfg.batch_size,
