@@ -9,7 +9,6 @@ formula) is written here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -196,14 +195,6 @@ def headline(metrics: dict) -> dict:
 
 TASKS = ("moderation", "checkworthy", "grounding", "stance")
 MODEL_OF = {"moderation": "text", "checkworthy": "text", "grounding": "pair", "stance": "pair"}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def moderation_targets(rows: list[dict]) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 
 from model.result import ATTRIBUTES
 from training import evaluate, multitask
+from training.embedding_cache import file_sha256
 from training.export_encoder import export_encoder
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES
 from training.task_inputs import write_inputs
@@ -107,7 +108,7 @@ def train(cfg: TrainConfig) -> dict:
             shutil.copy(given, weights)
             training_logs[name] = {
                 "weights_from": str(given),
-                "sha256": evaluate.file_sha256(given),
+                "sha256": file_sha256(given),
             }
             if given.with_suffix(".json").is_file():  # the log fit() wrote where it ran
                 training_logs[name]["log"] = json.loads(given.with_suffix(".json").read_text())
@@ -143,7 +144,7 @@ def train(cfg: TrainConfig) -> dict:
     report = {
         "config": config,
         "seconds": round(time.time() - started),
-        "inputs_sha256": evaluate.file_sha256(inputs),
+        "inputs_sha256": file_sha256(inputs),
         "training": training_logs,
         "metrics": metrics,
     }
