@@ -31,6 +31,18 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _check_policy() -> None:
+    """A bad REBUT_POLICY file stops every command with one line, not a traceback."""
+    from model.moderation import Policy, load_policy_file
+
+    try:
+        Policy(flag={}).merged(load_policy_file())
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _input_file(help: str) -> typer.models.OptionInfo:
     return typer.Option(exists=True, dir_okay=False, readable=True, help=help)
 

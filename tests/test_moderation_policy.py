@@ -110,3 +110,21 @@ def test_the_seed_comment_is_not_flagged(pipeline: Pipeline, seed) -> None:
         ArticleIn(id="a", title=article.get("title"), body=article["body"]),
     )
     assert not result.moderation.flagged, result.moderation.reasons
+
+
+def test_a_bad_policy_file_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "policy.toml"
+    path.write_text("[default.flag]\ntoxicity = 3\n")
+    rebut = Path(sys.executable).parent / "rebut"
+    run = subprocess.run(
+        [rebut, "keys", "list"],
+        env={**os.environ, "REBUT_POLICY": str(path), "REBUT_DATABASE_URL": "sqlite://"},
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip() == "error: policy [default].flag.toxicity: 3 is not in [0, 1]"
