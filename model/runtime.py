@@ -14,7 +14,13 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     """Intra-op threads default to REBUT_THREADS or the CPU count.
 
     Graph optimisation stays at the basic level: the extended transformer fusions made
-    MiniLM int8 slower on this CPU (../shared/notes/onnx-on-this-cpu.md).
+    MiniLM int8 slower on this CPU (../shared/notes/onnx-on-this-cpu.md), and they change
+    the int8 outputs in the fourth decimal, so results would differ from the model card's.
+
+    Spinning is off: after a run, each session's idle workers busy-wait for more work.
+    A comment runs four sessions in turn, so on 2 cores the idle sessions' spinning
+    threads took the CPU from the one working; turning it off made the seed-like comment
+    3x faster (305 -> 107 ms, bench/pipeline.py) with identical outputs.
     """
     options = ort.SessionOptions()
     options.intra_op_num_threads = (
@@ -22,6 +28,7 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     )
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
