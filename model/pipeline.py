@@ -164,17 +164,30 @@ class Pipeline:
         flat = [s.text for ss in sentences for s in ss]
 
         # every sentence (span scores, check-worthiness), and each comment of several
-        # sentences as a whole (its attributes)
+        # sentences as a whole (its attributes): one call, so that its passes run side by
+        # side (model/runtime.py map_rows) rather than a lone whole-comment pass after
         moderator, claim_model = self.for_task_["moderation"], self.for_task_["checkworthy"]
         whole = [i for i, ss in enumerate(sentences) if len(ss) > 1]
-        text_p = moderator.predict([normalize_for_moderation(t) for t in flat], None, "moderation")
+        both = moderator.predict(
+            [normalize_for_moderation(t) for t in flat]
+            + [normalize_for_moderation(items[i][0].text) for i in whole],
+            None,
+            "moderation",
+        )
+        text_p = {task: p[: len(flat)] for task, p in both.items()}
+        whole_p = {task: p[len(flat) :] for task, p in both.items()}
+        # candidate clauses of every sentence (model/claims.py), scored with the sentences
+        parts = [[clause_parts(s) for s in ss] for ss in sentences]
+        part_spans = [p for ss in parts for ps in ss for p in ps]
         if claim_model is moderator:
             sentence_claim_p = text_p["checkworthy"][:, 1]
+            part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
+            part_p = part_p["checkworthy"][:, 1]
         else:
-            sentence_claim_p = claim_model.predict(flat, None, "checkworthy")["checkworthy"][:, 1]
-        whole_p = moderator.predict(
-            [normalize_for_moderation(items[i][0].text) for i in whole], None, "moderation"
-        )
+            claim_p = claim_model.predict(flat + [p.text for p in part_spans], None, "checkworthy")[
+                "checkworthy"
+            ][:, 1]
+            sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
         attribute_names = moderator.labels("moderation")
         comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
         for row, i in enumerate(whole):
@@ -192,7 +205,7 @@ class Pipeline:
             for i in with_article:
                 vectors[i] = encoded[at : at + len(sentences[i])]
                 at += len(sentences[i])
-        claim_rows = self._claims(sentences, sentence_claim_p, bounds)
+        claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
 
         # pair model: each claim against its evidence, each comment against its article
         grounded = [r for r, row in enumerate(claim_rows) if indexes[row[0]] is not None]
@@ -291,18 +304,19 @@ class Pipeline:
     # -- claims -------------------------------------------------------------------------
 
     def _claims(
-        self, sentences: list[list[Span]], sentence_p: np.ndarray, bounds: np.ndarray
+        self,
+        sentences: list[list[Span]],
+        sentence_p: np.ndarray,
+        parts: list[list[list[Span]]],
+        part_spans: list[Span],
+        part_p: np.ndarray,
+        bounds: np.ndarray,
     ) -> list[tuple[int, Span, float, int | None]]:
         """(comment, span, check-worthiness, row of the sentence or None for a clause) of
         every claim, in comment order.
 
         A sentence is one claim, or, where at least two of its clauses are claims on
         their own, those clauses (model/claims.py)."""
-        parts = [[clause_parts(s) for s in ss] for ss in sentences]
-        part_spans = [p for ss in parts for ps in ss for p in ps]
-        claim_model = self.for_task_["checkworthy"]
-        part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
-        part_p = part_p["checkworthy"][:, 1]
         chosen: list[tuple[int, Span, float, int | None]] = []
         k = 0
         for i, ss in enumerate(sentences):
