@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,8 @@ class Pipeline:
         self.default_policy_ = Policy.from_thresholds(thresholds["moderation"])
         self.policy_ = self.default_policy_.merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
+        # one thread for a pass that overlaps the rest of a batch (the stance pass)
+        self.side_ = ThreadPoolExecutor(1, thread_name_prefix="rebut-side") if rows > 1 else None
         return self
 
     # -- input checks -----------------------------------------------------------------
@@ -205,6 +208,13 @@ class Pipeline:
             for i in with_article:
                 vectors[i] = encoded[at : at + len(sentences[i])]
                 at += len(sentences[i])
+        # the stance pass (the longest, up to 256 tokens) needs only the sentence vectors:
+        # it runs beside claim selection, retrieval and grounding, not after them
+        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
+        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
+        comment_texts = [items[i][0].text for i in with_article]
+        stance_args = (comment_texts, contexts, "stance")
+        stance_later = self.side_.submit(stance_model.predict, *stance_args) if self.side_ else None
         claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
 
         # pair model: each claim against its evidence, each comment against its article
@@ -218,12 +228,10 @@ class Pipeline:
             evidence_text(indexes[claim_rows[r][0]], x)  # type: ignore[arg-type]
             for r, x in zip(grounded, retrievals)
         ]
-        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
         claim_texts = [claim_rows[r][1].text for r in grounded]
-        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
         grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
-        comment_texts = [items[i][0].text for i in with_article]
-        stance_p = stance_model.predict(comment_texts, contexts, for_task="stance")["stance"]
+        stance_p = stance_later.result() if stance_later else stance_model.predict(*stance_args)
+        stance_p = stance_p["stance"]
 
         grounding_labels = grounder.labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
