@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Encoding
 
-from model.runtime import cpu_session, load_tokenizer
+from model.runtime import cpu_session, load_tokenizer, map_rows, row_pool
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class MultiHeadClassifier:
         model_dir: folder holding `onnx_file`, `tokenizer.json` and `heads.json`.
         onnx_file: model.onnx (int8) or model.fp32.onnx where one was kept.
         threads: onnxruntime intra-op threads.
+        rows: how many inputs run at once (each its own forward pass; see runtime.map_rows).
 
     Inputs are truncated to a head's `max_tokens` (the longer side of a pair first). One
     input per forward pass, for the reason model/encoder.py gives: int8
@@ -40,11 +42,17 @@ class MultiHeadClassifier:
     """
 
     def __init__(
-        self, model_dir: str | Path, *, onnx_file: str = "model.onnx", threads: int | None = None
+        self,
+        model_dir: str | Path,
+        *,
+        onnx_file: str = "model.onnx",
+        threads: int | None = None,
+        rows: int = 1,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
         self.threads = threads
+        self.rows = rows
 
     def load(self) -> MultiHeadClassifier:
         heads = json.loads((self.model_dir / "heads.json").read_text())
@@ -65,6 +73,7 @@ class MultiHeadClassifier:
         if missing:
             raise ValueError(f"{self.model_dir}: graph has no output for {sorted(missing)}")
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
+        self.pool_ = row_pool(self.rows)
         return self
 
     def truncates(self, text: str) -> bool:
@@ -91,14 +100,19 @@ class MultiHeadClassifier:
             return out
         inputs = list(zip(texts, pairs)) if pairs is not None else list(texts)
         length = self.heads_[for_task].max_tokens if for_task else self.max_tokens_
-        for row, encoding in enumerate(self.tokenizers_[length].encode_batch(inputs)):
+
+        def run(encoding: Encoding) -> list[np.ndarray]:
             feeds = {
                 "input_ids": np.asarray([encoding.ids], dtype=np.int64),
                 "attention_mask": np.asarray([encoding.attention_mask], dtype=np.int64),
             }
             if "token_type_ids" in self.input_names_:
                 feeds["token_type_ids"] = np.asarray([encoding.type_ids], dtype=np.int64)
-            for task, probabilities in zip(self.outputs_, self.session_.run(self.outputs_, feeds)):
+            return self.session_.run(self.outputs_, feeds)
+
+        encodings = self.tokenizers_[length].encode_batch(inputs)
+        for row, outputs in enumerate(map_rows(self.pool_, run, encodings)):
+            for task, probabilities in zip(self.outputs_, outputs):
                 if task in out:
                     out[task][row] = probabilities[0]
         return out

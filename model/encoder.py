@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from model.runtime import cpu_session, load_tokenizer
+from model.runtime import cpu_session, load_tokenizer, map_rows, row_pool
 
 
 class TextEncoder(Protocol):
@@ -41,12 +41,14 @@ class Encoder:
         max_tokens: int = 128,
         batch_size: int = 32,
         threads: int | None = None,
+        rows: int = 1,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.threads = threads
+        self.rows = rows
 
     def load(self) -> Encoder:
         # padding is per batch, in encode(), to the batch's longest text
@@ -54,6 +56,7 @@ class Encoder:
         self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         self.dim_ = int(self.session_.get_outputs()[0].shape[-1])
+        self.pool_ = row_pool(self.rows)
         return self
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -64,8 +67,9 @@ class Encoder:
             return out
         encodings = self.tokenizer_.encode_batch(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for i in range(0, len(order), self.batch_size):
-            idx = order[i : i + self.batch_size]
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+        def run(idx: np.ndarray) -> np.ndarray:
             width = max(len(encodings[j].ids) for j in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -76,5 +80,8 @@ class Encoder:
             feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.input_names_:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            out[idx] = self.session_.run(["sentence_embedding"], feeds)[0]
+            return self.session_.run(["sentence_embedding"], feeds)[0]
+
+        for idx, vectors in zip(batches, map_rows(self.pool_, run, batches)):
+            out[idx] = vectors
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from model.result import (
     SpanScores,
     Stance,
 )
+from model.runtime import default_threads
 from model.sentences import Span, split_sentences
 from model.stance import stance_context
 
@@ -51,6 +53,10 @@ class Pipeline:
     model_dir: a folder written by `rebut export` (default: the bundled model/artifacts).
     article_cache_size: how many indexed articles to keep in memory.
     threads: onnxruntime intra-op threads (default REBUT_THREADS or all cores).
+    rows: forward passes run at once, each on one input (default: as many as threads).
+        A comment's texts are independent passes; at batch 1 a pass cannot keep two
+        cores busy, two side by side can (2 cores: 97 -> 77 ms for the seed-like
+        comment, bench/pipeline.py). Results do not change: each pass is one input.
     """
 
     def __init__(
@@ -59,10 +65,12 @@ class Pipeline:
         *,
         article_cache_size: int = 256,
         threads: int | None = None,
+        rows: int | None = None,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir else BUNDLED_MODEL_DIR
         self.article_cache_size = article_cache_size
         self.threads = threads
+        self.rows = rows
 
     @classmethod
     def from_dir(cls, model_dir: str | Path | None = None, **kwargs: object) -> Pipeline:
@@ -79,6 +87,7 @@ class Pipeline:
         if "models" not in config:
             raise ValueError(f"{config_path} is from a rebut before 0.3; export the model again")
         self.config_ = config
+        rows = self.rows or self.threads or default_threads()
         self.model_version: str = config["version"]
         enc = config["encoder"]
         self.encoder_ = Encoder(
@@ -87,11 +96,14 @@ class Pipeline:
             max_tokens=enc.get("max_tokens", 128),
             batch_size=enc.get("batch_size", 1),
             threads=self.threads,
+            rows=rows,
         ).load()
         # `text` answers moderation (and check-worthiness), `pair` grounding and stance;
         # pipeline.json's `tasks` may serve a task from another folder (a kept model)
         self.models_ = {
-            name: MultiHeadClassifier(self.model_dir / folder, threads=self.threads).load()
+            name: MultiHeadClassifier(
+                self.model_dir / folder, threads=self.threads, rows=rows
+            ).load()
             for name, folder in config["models"].items()
         }
         tasks = {**DEFAULT_TASK_MODELS, **config.get("tasks", {})}
@@ -104,6 +116,8 @@ class Pipeline:
         self.default_policy_ = Policy.from_thresholds(thresholds["moderation"])
         self.policy_ = self.default_policy_.merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
+        # one thread for a pass that overlaps the rest of a batch (the stance pass)
+        self.side_ = ThreadPoolExecutor(1, thread_name_prefix="rebut-side") if rows > 1 else None
         return self
 
     # -- input checks -----------------------------------------------------------------
@@ -153,17 +167,30 @@ class Pipeline:
         flat = [s.text for ss in sentences for s in ss]
 
         # every sentence (span scores, check-worthiness), and each comment of several
-        # sentences as a whole (its attributes)
+        # sentences as a whole (its attributes): one call, so that its passes run side by
+        # side (model/runtime.py map_rows) rather than a lone whole-comment pass after
         moderator, claim_model = self.for_task_["moderation"], self.for_task_["checkworthy"]
         whole = [i for i, ss in enumerate(sentences) if len(ss) > 1]
-        text_p = moderator.predict([normalize_for_moderation(t) for t in flat], None, "moderation")
+        both = moderator.predict(
+            [normalize_for_moderation(t) for t in flat]
+            + [normalize_for_moderation(items[i][0].text) for i in whole],
+            None,
+            "moderation",
+        )
+        text_p = {task: p[: len(flat)] for task, p in both.items()}
+        whole_p = {task: p[len(flat) :] for task, p in both.items()}
+        # candidate clauses of every sentence (model/claims.py), scored with the sentences
+        parts = [[clause_parts(s) for s in ss] for ss in sentences]
+        part_spans = [p for ss in parts for ps in ss for p in ps]
         if claim_model is moderator:
             sentence_claim_p = text_p["checkworthy"][:, 1]
+            part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
+            part_p = part_p["checkworthy"][:, 1]
         else:
-            sentence_claim_p = claim_model.predict(flat, None, "checkworthy")["checkworthy"][:, 1]
-        whole_p = moderator.predict(
-            [normalize_for_moderation(items[i][0].text) for i in whole], None, "moderation"
-        )
+            claim_p = claim_model.predict(flat + [p.text for p in part_spans], None, "checkworthy")[
+                "checkworthy"
+            ][:, 1]
+            sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
         attribute_names = moderator.labels("moderation")
         comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
         for row, i in enumerate(whole):
@@ -181,7 +208,14 @@ class Pipeline:
             for i in with_article:
                 vectors[i] = encoded[at : at + len(sentences[i])]
                 at += len(sentences[i])
-        claim_rows = self._claims(sentences, sentence_claim_p, bounds)
+        # the stance pass (the longest, up to 256 tokens) needs only the sentence vectors:
+        # it runs beside claim selection, retrieval and grounding, not after them
+        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
+        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
+        comment_texts = [items[i][0].text for i in with_article]
+        stance_args = (comment_texts, contexts, "stance")
+        stance_later = self.side_.submit(stance_model.predict, *stance_args) if self.side_ else None
+        claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
 
         # pair model: each claim against its evidence, each comment against its article
         grounded = [r for r, row in enumerate(claim_rows) if indexes[row[0]] is not None]
@@ -194,12 +228,10 @@ class Pipeline:
             evidence_text(indexes[claim_rows[r][0]], x)  # type: ignore[arg-type]
             for r, x in zip(grounded, retrievals)
         ]
-        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
         claim_texts = [claim_rows[r][1].text for r in grounded]
-        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
         grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
-        comment_texts = [items[i][0].text for i in with_article]
-        stance_p = stance_model.predict(comment_texts, contexts, for_task="stance")["stance"]
+        stance_p = stance_later.result() if stance_later else stance_model.predict(*stance_args)
+        stance_p = stance_p["stance"]
 
         grounding_labels = grounder.labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
@@ -280,18 +312,19 @@ class Pipeline:
     # -- claims -------------------------------------------------------------------------
 
     def _claims(
-        self, sentences: list[list[Span]], sentence_p: np.ndarray, bounds: np.ndarray
+        self,
+        sentences: list[list[Span]],
+        sentence_p: np.ndarray,
+        parts: list[list[list[Span]]],
+        part_spans: list[Span],
+        part_p: np.ndarray,
+        bounds: np.ndarray,
     ) -> list[tuple[int, Span, float, int | None]]:
         """(comment, span, check-worthiness, row of the sentence or None for a clause) of
         every claim, in comment order.
 
         A sentence is one claim, or, where at least two of its clauses are claims on
         their own, those clauses (model/claims.py)."""
-        parts = [[clause_parts(s) for s in ss] for ss in sentences]
-        part_spans = [p for ss in parts for ps in ss for p in ps]
-        claim_model = self.for_task_["checkworthy"]
-        part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
-        part_p = part_p["checkworthy"][:, 1]
         chosen: list[tuple[int, Span, float, int | None]] = []
         k = 0
         for i, ss in enumerate(sentences):

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from model.pipeline import Pipeline
+from serve.batcher import MicroBatcher
 from serve.config import Settings
 from serve.keys import find_key, hash_key
 from serve.problems import ApiProblem
@@ -22,6 +23,10 @@ from serve.problems import ApiProblem
 
 def get_pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline
+
+
+def get_batcher(request: Request) -> MicroBatcher:
+    return request.app.state.batcher
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -34,6 +39,7 @@ def get_app_settings(request: Request) -> Settings:
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 

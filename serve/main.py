@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from model.pipeline import Pipeline
 from serve.api.main import api_router, root_router
 from serve.api.routes.pages import PREFIX, STATIC_DIR
+from serve.batcher import MicroBatcher
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
 from serve.events import queue_depth
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings_key_hashes = frozenset(hash_key(k) for k in settings.api_keys)
         app.state.rate_limiter = TokenBuckets(settings.rate_limit)
         app.state.pipeline = Pipeline.from_dir(settings.model_dir)
+        app.state.batcher = MicroBatcher(app.state.pipeline).start()
         engine = make_engine(settings.database_url)
         migrate(engine)  # idempotent: a database at head is left as it is
         app.state.sessions = make_sessionmaker(engine)
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.worker.start()
         yield
         app.state.worker.stop()
+        app.state.batcher.stop()
         engine.dispose()
 
     app = FastAPI(title="rebut", version=version("rebut"), lifespan=lifespan, docs_url="/docs")

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from model.errors import InputError, UnknownArticle
 from model.result import ArticleIn, CommentIn, Result
-from serve.deps import PipelineDep, SessionDep
+from serve.deps import BatcherDep, PipelineDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES
 from serve.store import get_article, latest_score, save_result, upsert_article
 
@@ -26,7 +26,9 @@ class ScoreRequest(BaseModel):
 
 
 @router.post(":score", response_model=Result)
-def score_comment(request: ScoreRequest, pipeline: PipelineDep, session: SessionDep) -> Result:
+def score_comment(
+    request: ScoreRequest, pipeline: PipelineDep, batcher: BatcherDep, session: SessionDep
+) -> Result:
     """Score one comment against its article (sent inline or stored earlier)."""
     comment, article = request.comment, request.article
     pipeline.validate_comment(comment)
@@ -44,7 +46,7 @@ def score_comment(request: ScoreRequest, pipeline: PipelineDep, session: Session
                 f"No article with id {comment.article_id!r} is stored; "
                 "PUT /v1/articles/{id} first, or send it as `article`"
             )
-    result = pipeline.score(comment, article)
+    result = batcher.score(comment, article)  # scored with concurrent requests' comments
     save_result(session, result=result, text=comment.text, article=article)
     session.commit()
     return result

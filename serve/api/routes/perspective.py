@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from model.errors import EmptyText, TextTooLong
 from model.language import detect_language
 from model.result import CommentIn
-from serve.deps import PipelineDep, SessionDep, require_key
+from serve.deps import BatcherDep, PipelineDep, SessionDep, require_key
 from serve.perspective import (
     ATTRIBUTE_NAMES,
     SUPPORTED_LANGUAGE,
@@ -81,14 +81,17 @@ def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
     "/comments:analyze", response_model=AnalyzeCommentResponse, response_model_exclude_none=True
 )
 def analyze_comment(
-    request: AnalyzeCommentRequest, pipeline: PipelineDep, session: SessionDep
+    request: AnalyzeCommentRequest,
+    pipeline: PipelineDep,
+    batcher: BatcherDep,
+    session: SessionDep,
 ) -> AnalyzeCommentResponse:
     """Score a comment for Perspective's attributes (those rebut's model has)."""
     _check(request, pipeline)
     text = request.comment.text
     # Perspective comments have no id; a stored result is keyed by the text's hash.
     comment_id = "perspective:" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    result = pipeline.score(CommentIn(id=comment_id, text=text))
+    result = batcher.score(CommentIn(id=comment_id, text=text))
 
     # Span scores: one per sentence with spanAnnotations (the pipeline scores each sentence
     # already), else one span over the whole text, as Perspective answers.

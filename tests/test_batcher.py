@@ -1,0 +1,69 @@
+"""Concurrency that must not change a result: forward passes run side by side
+(Pipeline `rows`) and the API's micro-batching of concurrent requests (serve/batcher.py),
+on the real bundled models."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from model import ArticleIn, CommentIn, EmptyText, Pipeline
+from serve.batcher import MicroBatcher
+
+ARTICLE = ArticleIn(
+    id="tram",
+    title="Council approves tram line",
+    body=(
+        "The council approved the tram line on Tuesday by 7 votes to 2. "
+        "The line will cost 40 million pounds. It is expected to open in 2028. "
+        "Mayor Elena Ruiz said fares would stay at two pounds."
+    ),
+)
+COMMENTS = [
+    CommentIn(id=f"c{i}", text=text)
+    for i, text in enumerate(
+        [
+            "The vote was 9 to 0 and the line costs 80 million pounds. What a waste.",
+            "You idiots on the council never listen to anyone.",
+            "Great news, I will take the tram to work every day.",
+            "It opens in 2030, not 2028, and fares will double.",
+            "Nothing to do with trams but the bins were not collected again.",
+            "The mayor is right. Fares stay at two pounds and the line opens in 2028.",
+        ]
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time() -> Pipeline:
+    return Pipeline.from_dir(threads=1, rows=1)
+
+
+def test_passes_side_by_side_give_the_same_results(pipeline: Pipeline, one_at_a_time) -> None:
+    assert pipeline.encoder_.rows > 1 or pipeline.threads == 1  # the default runs rows at once
+    items = [(c, ARTICLE if i % 2 else None) for i, c in enumerate(COMMENTS)]
+    side_by_side = Pipeline.from_dir(threads=2, rows=3).score_batch(items)
+    for (comment, article), result in zip(items, side_by_side):
+        assert result.model_dump() == one_at_a_time.score(comment, article).model_dump()
+
+
+def test_concurrent_requests_are_scored_as_alone(pipeline: Pipeline, one_at_a_time) -> None:
+    batcher = MicroBatcher(pipeline, max_wait_s=0.05, max_batch=4).start()
+    try:
+        with ThreadPoolExecutor(len(COMMENTS)) as pool:
+            results = list(pool.map(lambda c: batcher.score(c, ARTICLE), COMMENTS))
+    finally:
+        batcher.stop()
+    for comment, result in zip(COMMENTS, results):
+        assert result.model_dump() == one_at_a_time.score(comment, ARTICLE).model_dump()
+
+
+def test_a_bad_comment_fails_alone(pipeline: Pipeline) -> None:
+    batcher = MicroBatcher(pipeline).start()
+    try:
+        with pytest.raises(EmptyText):
+            batcher.score(CommentIn(id="empty", text="   "), ARTICLE)
+        assert batcher.score(COMMENTS[0], ARTICLE).comment_id == COMMENTS[0].id
+    finally:
+        batcher.stop()
