@@ -16,7 +16,13 @@ def _figures(block: dict, indent: str = "") -> list[str]:
     for key, value in block.items():
         if isinstance(value, int | float):
             lines.append(f"{indent}- {key}: {value}")
-        elif key in ("fp32", "calibration", "identity_false_positive_rate", "obfuscation"):
+        elif key in (
+            "fp32",
+            "calibration",
+            "identity_false_positive_rate",
+            "obfuscation",
+            "shared_head",
+        ):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")
         elif key in ("per_source", "per_attribute", "per_label_f1"):

@@ -39,6 +39,10 @@ MODELS: dict[str, tuple[str, ...]] = {
     "text": ("moderation", "checkworthy"),
     "pair": ("grounding", "stance"),
 }
+# A model of one task, served instead of the shared head when --weights-from holds its
+# weights (never trained here: on a CPU the shared heads are the affordable recipe).
+# Check-worthiness alone measures better than the text model's head (model card).
+SOLO_MODELS: dict[str, tuple[str, ...]] = {"checkworthy": ("checkworthy",)}
 # attributes that decide `flagged`; spam is moderation too
 FLAG_ATTRIBUTES = ATTRIBUTES
 # reject outright only what is near-certain and severe; everything else is reviewed
@@ -100,9 +104,17 @@ def train(cfg: TrainConfig) -> dict:
         multitask.pack_base(cfg.base_model or default_base_model(), base)
 
     training_logs = {}
-    for name, tasks in MODELS.items():
+    task_models = {t: name for name, tasks in MODELS.items() for t in tasks}
+    solo = {
+        name: tasks
+        for name, tasks in SOLO_MODELS.items()
+        if cfg.weights_from and (cfg.weights_from / f"{name}.safetensors").is_file()
+    }
+    for name, tasks in {**MODELS, **solo}.items():
         weights = out / "weights" / f"{name}.safetensors"
         given = cfg.weights_from / f"{name}.safetensors" if cfg.weights_from else None
+        if name in solo:
+            task_models.update(dict.fromkeys(tasks, name))
         if given is not None and given.is_file():
             weights.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(given, weights)
@@ -121,9 +133,12 @@ def train(cfg: TrainConfig) -> dict:
 
     _, rows = multitask.read_inputs(inputs)
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"] for t in evaluate.TASKS}
-    int8 = {t: evaluate.predict_task(model_dir, t, dev[t]) for t in evaluate.TASKS}
+    int8 = {
+        t: evaluate.predict_task(model_dir, t, dev[t], folder=m) for t, m in task_models.items()
+    }
     fp32 = {
-        t: evaluate.predict_task(model_dir, t, dev[t], "model.fp32.onnx") for t in evaluate.TASKS
+        t: evaluate.predict_task(model_dir, t, dev[t], "model.fp32.onnx", folder=m)
+        for t, m in task_models.items()
     }
     thresholds = choose_thresholds(dev, int8)
     metrics = {}
@@ -132,12 +147,18 @@ def train(cfg: TrainConfig) -> dict:
         metrics[t]["fp32"] = evaluate.headline(
             evaluate.task_metrics(t, dev[t], fp32[t], thresholds)
         )
+        if task_models[t] in solo:  # what the shared head it replaces measures
+            shared = evaluate.predict_task(model_dir, t, dev[t], folder=evaluate.MODEL_OF[t])
+            picked = choose_thresholds(dev, {**int8, t: shared})
+            metrics[t]["shared_head"] = evaluate.headline(
+                evaluate.task_metrics(t, dev[t], shared, picked)
+            )
         metrics[t]["train_examples"] = sum(r["task"] == t and r["split"] == "train" for r in rows)
         metrics[t]["dev_examples"] = len(dev[t])
     metrics["moderation"].update(
         evaluate.robustness_metrics(model_dir / "text", thresholds, dev["moderation"])
     )
-    for name in MODELS:
+    for name in {**MODELS, **solo}:
         (model_dir / name / "model.fp32.onnx").unlink()
 
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
@@ -151,7 +172,8 @@ def train(cfg: TrainConfig) -> dict:
     pipeline = {
         "version": cfg.version,
         "base_model": cfg.base_model,
-        "models": {name: name for name in MODELS},
+        "models": {name: name for name in {**MODELS, **solo}},
+        "tasks": task_models,
         "thresholds": thresholds,
     }
     (model_dir / "run.json").write_text(json.dumps(pipeline, indent=2) + "\n")
