@@ -83,32 +83,16 @@ def export(
         "runs/latest"
     ),
     out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("model/artifacts"),
-    keep: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="TASK=FOLDER: serve TASK from an earlier model's folder (measured again on "
-            "this run's dev rows), e.g. checkworthy=runs/keep/checkworthy."
-        ),
-    ] = None,
 ) -> None:
     """Write the ONNX models, pipeline.json and the model card from a training run."""
     _need_training_extra()
     from training.export import export as run_export
-    from training.export import keep_task
 
     if not (run / "model" / "run.json").is_file():
         typer.echo(
             f"error: {run} has no model/run.json; run `rebut train --out {run}` first", err=True
         )
         raise typer.Exit(2)
-    for spec in keep or ():
-        task, _, folder = spec.partition("=")
-        if task not in TASKS or not Path(folder).is_dir():
-            typer.echo(
-                f"error: --keep {spec!r}: want TASK=FOLDER with an existing folder", err=True
-            )
-            raise typer.Exit(2)
-        keep_task(run, task, Path(folder))
     pipeline = run_export(run, out)
     typer.echo(f"exported model {pipeline['version']} to {out}", err=True)
 
