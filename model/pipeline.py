@@ -113,8 +113,8 @@ class Pipeline:
                 raise ValueError(f"{model.model_dir} has no head for {task}")
         thresholds = config["thresholds"]
         self.claim_threshold_: float = thresholds["checkworthy"]
-        self.default_policy_ = Policy.from_thresholds(thresholds["moderation"])
-        self.policy_ = self.default_policy_.merged(load_policy_file())
+        # dev-chosen defaults, then the newsroom's REBUT_POLICY file over them
+        self.policy_ = Policy.from_thresholds(thresholds["moderation"]).merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
         # one thread for a pass that overlaps the rest of a batch (the stance pass)
         self.side_ = ThreadPoolExecutor(1, thread_name_prefix="rebut-side") if rows > 1 else None

@@ -133,27 +133,27 @@ def test_reference_run_reports_each_bad_row_and_a_summary(archive: Path) -> None
     assert summary["seconds"] > 0 and summary["comments_per_s"] > 0
 
 
+def assert_same_as_reference(archive: Path, name: str) -> None:
+    """The records and the errors file of an output equal the single-process run's."""
+    assert canonical(read_records(archive / name)) == canonical(
+        read_records(archive / "reference.jsonl")
+    )
+    assert errors_file(archive / f"{name}.errors.jsonl") == errors_file(
+        archive / "reference.jsonl.errors.jsonl"
+    )
+
+
 def test_two_workers_equal_one(archive: Path) -> None:
     completed = score(archive, "workers2.jsonl", "--workers", "2", "--batch-size", "4")
     assert completed.returncode == 0, completed.stderr
-    assert canonical(read_records(archive / "workers2.jsonl")) == canonical(
-        read_records(archive / "reference.jsonl")
-    )
-    assert errors_file(archive / "workers2.jsonl.errors.jsonl") == errors_file(
-        archive / "reference.jsonl.errors.jsonl"
-    )
+    assert_same_as_reference(archive, "workers2.jsonl")
 
 
 def test_ray_equals_local(archive: Path) -> None:
     pytest.importorskip("ray.data", reason="the `ray` extra is not installed")
     completed = score(archive, "ray.jsonl", "--engine", "ray", "--workers", "2")
     assert completed.returncode == 0, completed.stderr
-    assert canonical(read_records(archive / "ray.jsonl")) == canonical(
-        read_records(archive / "reference.jsonl")
-    )
-    assert errors_file(archive / "ray.jsonl.errors.jsonl") == errors_file(
-        archive / "reference.jsonl.errors.jsonl"
-    )
+    assert_same_as_reference(archive, "ray.jsonl")
 
 
 def test_csv_and_parquet_in_parquet_out(archive: Path) -> None:
