@@ -6,6 +6,9 @@
         --name text --tasks moderation,checkworthy --out runs/gpu
     # back here: ONNX (fp32 + int8) with calibration inside the graph
     python -m training.multitask export --weights runs/gpu/text.safetensors --out runs/text
+    # only the committed ONNX left? weights to go on from (`fit --init`), read back from it
+    python -m training.multitask from-onnx --model-dir model/artifacts/text --base .gpu/base \
+        --out runs/text.safetensors
 
 Two models serve rebut: `text` reads one text (moderation attributes of a comment or a
 sentence, and whether a sentence is a check-worthy claim) and `pair` reads two (a claim
@@ -551,6 +554,62 @@ def recalibrate(weights: Path, base_dir: Path, inputs: Path) -> dict:
     return calibration
 
 
+def from_onnx(model_dir: Path, base_dir: Path, out: Path) -> Path:
+    """Weights to go on training from (`fit --init`), read back from an exported int8
+    model folder (model.onnx + heads.json) when the trained weights file is gone: only
+    the ONNX files are committed. Each quantised matrix is dequantised, so the result is
+    the int8 model's own weights (its dev figures, not the fp32 model's); the frozen word
+    embeddings come from the base as always."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    arrays = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def bias_after(tensor: str) -> str:
+        """The `.bias` initializer added to what this weight multiplies (the Linear)."""
+        frontier = [tensor]
+        for _ in range(6):
+            nodes = [n for t in frontier for n in consumers.get(t, [])]
+            for n in nodes:
+                if n.op_type == "Add":
+                    named = [x for x in n.input if x in arrays and x.endswith(".bias")]
+                    if named:
+                        return named[0]
+            frontier = [o for n in nodes for o in n.output]
+        raise ValueError(f"{model_dir}: no bias follows {tensor}")
+
+    state: dict[str, torch.Tensor] = {}
+    for name, value in arrays.items():
+        if name.endswith("_quantized"):
+            stem = name.removesuffix("_quantized")
+            q = value.astype(np.float32) - arrays[f"{stem}_zero_point"].astype(np.float32)
+            w = q * arrays[f"{stem}_scale"].astype(np.float32)
+            if stem.endswith(".weight"):  # embeddings (quantised per tensor)
+                state[stem.removeprefix("model.")] = torch.from_numpy(w)
+            else:  # a Linear, stored [in, out] for MatMul: torch wants [out, in]
+                linear = bias_after(name).removeprefix("model.").removesuffix(".bias")
+                state[f"{linear}.weight"] = torch.from_numpy(w.T)
+        elif name.startswith("model.") and not name.endswith(("_scale", "_zero_point")):
+            state[name.removeprefix("model.")] = torch.from_numpy(value.astype(np.float32))
+    heads = json.loads((model_dir / "heads.json").read_text())
+    specs = [HeadSpec(h["task"], h["labels"], h["multilabel"], h["max_tokens"]) for h in heads]
+    model = MultiHeadModel(load_base(base_dir), specs)
+    state[f"transformer.{FROZEN}"] = model.transformer.get_parameter(FROZEN).detach().clone()
+    model.load_state_dict(state)  # strict: every parameter found, nothing left over
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "specs": json.dumps([s.__dict__ for s in specs]),
+        "calibration": json.dumps({h["task"]: h["calibration"] for h in heads}),
+    }
+    save_file(pack(model.state_dict(), skip=(f"transformer.{FROZEN}",)), str(out), metadata=meta)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -570,6 +629,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--max-tokens", default="", help="e.g. stance=384,grounding=192")
     p.add_argument("--init", type=Path, default=None, help="trained weights to go on from")
+    p = sub.add_parser("from-onnx")
+    p.add_argument("--model-dir", type=Path, required=True, help="an exported text/ or pair/")
+    p.add_argument("--base", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("recalibrate")
     p.add_argument("--weights", type=Path, required=True)
     p.add_argument("--base", type=Path, required=True)
@@ -600,6 +663,8 @@ def main(argv: list[str] | None = None) -> None:
             max_tokens=lengths,
             init=args.init,
         )
+    elif args.command == "from-onnx":
+        print(from_onnx(args.model_dir, args.base, args.out))
     elif args.command == "recalibrate":
         print(json.dumps(recalibrate(args.weights, args.base, args.inputs)))
     else:
