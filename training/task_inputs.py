@@ -74,24 +74,30 @@ def task_rows(
                 yield {"task": task, "split": split, "source": e.source, "a": a, "b": b, "y": y}
 
 
-IDENTITY_COPIES = 2  # each template sentence twice: ~1,200 rows beside ~52,000
+IDENTITY_COPIES = 2  # each template sentence twice: ~3,000 rows beside ~52,000
+# what an abusive frame says; the attributes it does not name stay unknown
+ABUSIVE_FRAME_LABELS = {"toxicity": 1.0, "insult": 1.0, "identity_attack": 1.0}
 
 
 def identity_rows() -> Iterator[dict]:
-    """Non-abusive sentences that mention identity groups (data/fairness/identity.json
-    `train_frames`, written for rebut), every attribute 0. The tweet sources teach that
-    "gay" or "Muslim" predicts abuse, because there they mostly come with it; these teach
-    the mention alone is not. The evaluation frames are a disjoint set."""
+    """Sentences that mention identity groups (data/fairness/identity.json, written for
+    rebut). `train_frames` are not abusive, every attribute 0: the tweet sources teach
+    that "gay" or "Muslim" predicts abuse, because there they mostly come with it; these
+    teach the mention alone is not, nor a denial of an insult ("the idea that {people}
+    are dumb is a lazy stereotype"). `train_abusive_frames` attack the same groups, so the
+    contrast is the attack, not the name. The evaluation frames are a disjoint set."""
     zero = [0.0] * len(ATTRIBUTES)
+    abusive = [ABUSIVE_FRAME_LABELS.get(name) for name in ATTRIBUTES]
     for _ in range(IDENTITY_COPIES):
-        for _group, text in identity_sentences("train_frames"):
-            yield {
-                "task": "moderation",
-                "split": "train",
-                "source": "rebut_identity",
-                "a": text,
-                "y": zero,
-            }
+        for frames, y in (("train_frames", zero), ("train_abusive_frames", abusive)):
+            for _group, text in identity_sentences(frames):
+                yield {
+                    "task": "moderation",
+                    "split": "train",
+                    "source": "rebut_identity",
+                    "a": text,
+                    "y": y,
+                }
 
 
 def write_inputs(
