@@ -104,6 +104,35 @@ def test_threats_and_slurs_are_flagged(pipeline: Pipeline, text: str) -> None:
     assert moderation.action in ("review", "reject")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Check out my new music video on youtube, please subscribe and share http://bit.ly/xyz",
+        "subscribe to me plz, I subscribe back!!!",
+    ],
+)
+def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> None:
+    """Model 0.3 rejected self-promotion for severe_toxicity and threat (YouTube rows had
+    no abuse labels; training/labels.py): a moderator must see why a comment is held."""
+    moderation = pipeline.score(CommentIn(id="s", text=text)).moderation
+    assert moderation.flagged
+    assert moderation.action == "review", moderation.reasons
+    assert moderation.reasons and all(r.startswith("spam ") for r in moderation.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nobody here seriously believes that immigrants are lazy.",
+        "People who call gay men disgusting are wrong.",
+        "My Muslim neighbours are not terrorists, and saying so is slander.",
+    ],
+)
+def test_denying_an_insult_about_a_group_is_not_flagged(pipeline: Pipeline, text: str) -> None:
+    moderation = pipeline.score(CommentIn(id="d", text=text)).moderation
+    assert not moderation.flagged, moderation.reasons
+
+
 def test_the_seed_comment_is_not_flagged(pipeline: Pipeline, seed) -> None:
     article, comment = seed
     from model import ArticleIn

@@ -88,13 +88,14 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
         f"# rebut model {pipeline['version']}",
         "",
         f"Exported {pipeline['created']}; the `rebut train` call that measured it took "
-        f"{report['seconds']} s. Base encoder: {pipeline['base_model']}. Three ONNX graphs, "
+        f"{report['seconds']} s. Base encoder: {pipeline['base_model']}. ONNX graphs, "
         "each int8 (per-channel dynamic quantisation) beside its tokenizer.json: `encoder/` "
         "(the base encoder, unchanged: sentence vectors for evidence retrieval), `text/` "
-        "(one fine-tuned encoder with a moderation head and a check-worthiness head) and "
+        "(one fine-tuned encoder with a moderation head and a check-worthiness head), "
         "`pair/` (one fine-tuned encoder reading two texts, with a grounding head and a "
-        "stance head); heads.json in each says its heads, labels, input length and "
-        "calibration (training/multitask.py). Training inputs: sha256 "
+        "stance head) and any single-task model that pipeline.json's `tasks` serves instead "
+        "of a shared head (`checkworthy/`); heads.json in each says its heads, labels, "
+        "input length and calibration (training/multitask.py). Training inputs: sha256 "
         f"`{report.get('inputs_sha256', '?')[:16]}…` (training/task_inputs.py).",
         "",
         *_training_lines(report.get("training", {})),
