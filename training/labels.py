@@ -16,7 +16,7 @@ SPAM_NEGATIVE_SOURCES = frozenset({"jigsaw", "civil_comments_spans", "davidson",
 # severely toxic, though it may swear or insult, so those three stay unknown.
 SPAM_SOURCES = frozenset({"youtube_spam"})
 NOT_IN_ORDINARY_COMMENTS = ("severe_toxicity", "threat", "identity_attack")
-ABUSE = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity")
+ABUSE = tuple(name for name in ATTRIBUTES if name != "spam")
 
 
 def moderation_targets(labels: dict[str, float | None], source: str) -> list[float | None]:
