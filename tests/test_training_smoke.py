@@ -49,13 +49,33 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     )
     assert [s.text for s in result.moderation.spans] == ["The budget passed 9 to 0 on Monday."]
 
-    # weights trained elsewhere (a GPU machine) are taken as they are, not retrained
+    # weights trained elsewhere (a GPU machine) are taken as they are, not retrained; a
+    # kept model is not even exported again: its ONNX file and its figures come along
     again = tmp_path / "again"
     subprocess.run(
         [REBUT, "train", "--out", again, "--limit-per-source", "12",
-         "--weights-from", run / "weights", *common],
+         "--weights-from", run / "weights", "--keep", "text", "--keep-from", out, *common],
         check=True,
     )  # fmt: skip
     moved = json.loads((again / "metrics.json").read_text())
-    assert moved["training"]["text"]["weights_from"] == str(run / "weights" / "text.safetensors")
+    assert moved["training"]["pair"]["weights_from"] == str(run / "weights" / "pair.safetensors")
     assert moved["metrics"]["grounding"]["macro_f1"] == metrics["grounding"]["macro_f1"]
+    assert "kept_from" in moved["training"]["text"]
+    kept = (again / "model" / "text" / "model.onnx").read_bytes()
+    assert kept == (out / "text" / "model.onnx").read_bytes()
+    assert moved["metrics"]["moderation"] == metrics["moderation"]
+
+
+def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
+    from training.multitask import _example_weights, _repeated
+
+    rows = [{"source": "fnc1", "y": y} for y in [0] * 8 + [1] * 2]
+    rows += [{"source": "arc", "y": y} for y in [0] * 5 + [1] * 5]
+    by_source = _example_weights(rows, 2, "source")
+    assert by_source[:8] == [0.625] * 8 and by_source[8:10] == [2.5] * 2  # 10 / (2 labels × n)
+    assert by_source[10:] == [1.0] * 10  # balanced already
+    by_label = _example_weights(rows, 2, "label")  # 13 zeros, 7 ones over the task
+    assert by_label[0] == pytest.approx(20 / 26) and by_label[8] == pytest.approx(20 / 14)
+    with pytest.raises(ValueError, match="balance"):
+        _example_weights(rows, 2, "sources")
+    assert [r["source"] for r in _repeated(rows, {"fnc1": 3})].count("fnc1") == 30

@@ -77,6 +77,8 @@ def _training_lines(training: dict) -> list[str]:
         line = f"- `{name}`: " + "; ".join(parts)
         if "sha256" in entry:
             line += f"; weights sha256 `{entry['sha256'][:16]}…`"
+        if "kept_from" in entry:
+            line += f"; kept unchanged from {entry['kept_from']}"
         if log.get("note"):
             line += f". {log['note']}"
         lines.append(line + ".")

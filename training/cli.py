@@ -49,6 +49,16 @@ def train(
         Path | None,
         typer.Option(help="Folder of text/pair .safetensors fine-tuned elsewhere (a GPU)."),
     ] = None,
+    keep: Annotated[
+        str,
+        typer.Option(
+            help="Models to take unchanged from --keep-from, comma-separated (text, pair, "
+            "checkworthy): their ONNX files, training log and fp32 figures."
+        ),
+    ] = "",
+    keep_from: Annotated[
+        Path | None, typer.Option(help="Model folder of --keep; default the bundled model.")
+    ] = None,
     epochs: Annotated[int, typer.Option(help="Epochs of each fine-tune.")] = 3,
     deadline_s: Annotated[
         float | None, typer.Option(help="Stop each fine-tune after this many seconds.")
@@ -57,7 +67,7 @@ def train(
 ) -> None:
     """Train every model from the public datasets; write dev metrics."""
     _need_training_extra()
-    from training.train import TrainConfig
+    from training.train import TrainConfig, kept_report
     from training.train import train as run
 
     config = TrainConfig(
@@ -69,11 +79,18 @@ def train(
         seed=seed,
         epochs=epochs,
         weights_from=weights_from,
+        keep=tuple(name for name in keep.split(",") if name),
+        keep_from=keep_from,
         deadline_s=deadline_s if deadline_s is not None else float("inf"),
     )
     if weights_from is not None and not weights_from.is_dir():
         typer.echo(f"error: --weights-from {weights_from} is not a folder", err=True)
         raise typer.Exit(2)
+    try:
+        kept_report(config)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
     report = run(config)
     typer.echo(f"trained in {report['seconds']} s; metrics in {out / 'metrics.json'}", err=True)
 

@@ -11,6 +11,7 @@
 # report.txt gathers the end of each console log.
 #
 #   OUT=runs/gpu DEADLINE=60 bash training/gpu_job.sh     # anywhere; CPU works, slowly
+#   JOBS="pair grounding,stance --epochs 6 --balance source --repeat arc=3" bash training/gpu_job.sh
 set -u
 cd "$(dirname "$0")/.."
 IN=${IN:-.gpu/inputs.jsonl.xz}
@@ -24,15 +25,19 @@ mkdir -p "$OUT" "$OUT/logs"
 transformers.__version__, 'cuda', torch.cuda.is_available())"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
 
-# JOBS: "name:tasks[:epochs[:max-tokens]]" separated by spaces
-JOBS=${JOBS:-"text:moderation,checkworthy pair:grounding,stance grounding:grounding \
-stance:stance checkworthy:checkworthy"}
-for job in $JOBS; do
-    IFS=: read -r name tasks epochs lengths <<<"$job"
+# JOBS: one line per training, "name tasks [fit options...]" (multitask.py fit --help)
+JOBS=${JOBS:-"text moderation,checkworthy
+pair grounding,stance --max-tokens stance=320
+grounding grounding
+stance stance --max-tokens stance=320
+checkworthy checkworthy"}
+while read -r name tasks options; do
+    [ -n "$name" ] || continue
+    # shellcheck disable=SC2086  # options are words for fit, split on purpose
     PYTHONUNBUFFERED=1 "$PYTHON" -m training.multitask fit --inputs "$IN" --base "$BASE" \
-        --out "$OUT" --deadline-s "$DEADLINE" --epochs "${epochs:-$EPOCHS}" --name "$name" \
-        --tasks "$tasks" --max-tokens "${lengths:-}" >"$OUT/logs/$name.log" 2>&1 &
-done
+        --out "$OUT" --deadline-s "$DEADLINE" --epochs "$EPOCHS" --name "$name" \
+        --tasks "$tasks" $options >"$OUT/logs/$name.log" 2>&1 &
+done <<<"$JOBS"
 wait
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=memory.used --format=csv
 for log in "$OUT"/logs/*.log; do

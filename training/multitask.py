@@ -242,18 +242,42 @@ def _batches(
 def _loss(
     logits: torch.Tensor, target: torch.Tensor, spec: HeadSpec, weight: torch.Tensor | None
 ) -> torch.Tensor:
+    """`weight`: one per example (softmax heads), from `_example_weights`."""
     if spec.multilabel:
         known = ~torch.isnan(target)
         losses = torch.nn.functional.binary_cross_entropy_with_logits(
             logits.float(), torch.nan_to_num(target), reduction="none"
         )
         return (losses * known).sum() / known.sum().clamp(min=1)
-    return torch.nn.functional.cross_entropy(logits.float(), target, weight=weight)
+    losses = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
+    if weight is None:
+        return losses.mean()
+    return (losses * weight).sum() / weight.sum()
 
 
-def _class_weights(rows: list[dict], n: int) -> torch.Tensor:
-    counts = np.bincount([r["y"] for r in rows], minlength=n).astype(np.float64)
-    return torch.tensor(len(rows) / (n * np.maximum(counts, 1)), dtype=torch.float32)
+BALANCE = ("label", "source")
+
+
+def _example_weights(rows: list[dict], n: int, balance: str) -> list[float]:
+    """Loss weight per training row of a softmax head, so that rare labels count.
+    `label`: by the label's share of the whole task. `source`: by its share within the
+    row's source, each source keeping its share of rows; FNC-1's 4% `disputes` is then
+    weighed as FNC-1's, not lost among Perspectrum's many (data/cards/stance.md)."""
+    if balance not in BALANCE:
+        raise ValueError(f"balance must be one of {BALANCE}, not {balance!r}")
+    groups = [r["source"] if balance == "source" else "" for r in rows]
+    counts: dict[tuple[str, int], int] = {}
+    for g, r in zip(groups, rows):
+        counts[(g, r["y"])] = counts.get((g, r["y"]), 0) + 1
+    size = {g: sum(c for (h, _), c in counts.items() if h == g) for g in set(groups)}
+    labels_in = {g: sum(1 for h, _ in counts if h == g) for g in set(groups)}
+    return [size[g] / (labels_in[g] * counts[(g, r["y"])]) for g, r in zip(groups, rows)]
+
+
+def _repeated(rows: list[dict], repeat: dict[str, int]) -> list[dict]:
+    """Rows of the sources named in `repeat` that many times over (each epoch sees them
+    so often): ARC is the only source of reader comments, and a sixth of stance's rows."""
+    return [r for r in rows for _ in range(repeat.get(r["source"], 1))]
 
 
 @torch.no_grad()
@@ -344,17 +368,31 @@ def quick_metrics(logits: np.ndarray, rows: list[dict], spec: HeadSpec) -> dict:
             if known.sum() and 0 < y[known, k].mean() < 1:
                 aucs[name] = round(float(roc_auc_score(y[known, k], logits[known, k])), 4)
         return {"roc_auc": aucs}
+    from training.evaluate import fnc_score
+
     y = np.array([r["y"] for r in rows])
     pred = logits.argmax(1)
-    by_source = {}
+    by_source, label_f1_by_source = {}, {}
     for source in sorted({r["source"] for r in rows}):
         m = np.array([r["source"] == source for r in rows])
         by_source[source] = round(float(f1_score(y[m], pred[m], average="macro")), 4)
-    return {
+        per_label = f1_score(y[m], pred[m], average=None, labels=range(len(spec.labels)))
+        label_f1_by_source[source] = {
+            name: round(float(f), 4) for name, f in zip(spec.labels, per_label)
+        }
+    out = {
         "macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
         "accuracy": round(float((y == pred).mean()), 4),
         "macro_f1_by_source": by_source,
+        "label_f1_by_source": label_f1_by_source,
     }
+    if spec.task == "stance" and "fnc1" in by_source:
+        fnc = [i for i, r in enumerate(rows) if r["source"] == "fnc1"]
+        name = spec.labels
+        out["fnc1_weighted_score"] = fnc_score(
+            [name[y[i]] for i in fnc], [name[pred[i]] for i in fnc]
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- fit
@@ -374,9 +412,13 @@ def fit(
     limit: int | None = None,
     max_tokens: dict[str, int] | None = None,
     init: Path | None = None,
+    balance: str = "label",
+    repeat: dict[str, int] | None = None,
 ) -> dict:
     """Train heads for `tasks` on one encoder; write <out>/<name>.safetensors (packed,
-    calibration and labels in its metadata) and <out>/<name>.json (dev figures)."""
+    calibration and labels in its metadata) and <out>/<name>.json (dev figures).
+    `balance` and `repeat` shape the softmax heads' training rows (`_example_weights`,
+    `_repeated`)."""
     start = time.monotonic()
     random.seed(seed)
     np.random.seed(seed)
@@ -386,7 +428,10 @@ def fit(
     specs = head_specs(labels, tasks, max_tokens)
     spec_of = {s.task: s for s in specs}
     train = {
-        t: [r for r in rows if r["task"] == t and r["split"] == "train"][:limit] for t in tasks
+        t: _repeated(
+            [r for r in rows if r["task"] == t and r["split"] == "train"][:limit], repeat or {}
+        )
+        for t in tasks
     }
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"][:limit] for t in tasks}
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
@@ -400,7 +445,7 @@ def fit(
         model = MultiHeadModel(load_base(base_dir), specs).to(device)
     model.transformer.get_parameter(FROZEN).requires_grad_(False)
     weights = {
-        t: None if spec_of[t].multilabel else _class_weights(train[t], len(labels[t])).to(device)
+        t: None if spec_of[t].multilabel else _example_weights(train[t], len(labels[t]), balance)
         for t in tasks
     }
     rng = random.Random(seed)
@@ -424,6 +469,9 @@ def fit(
         "device": device,
         "epochs": epochs,
         "steps": steps,
+        "learning_rate": learning_rate,
+        "balance": balance,
+        "repeat": repeat or {},
         "train": {t: len(v) for t, v in train.items()},
         "dev": {t: len(v) for t, v in dev.items()},
     }
@@ -444,8 +492,12 @@ def fit(
             }
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
                 z = model(**batch, task=task)
+            weight = weights[task]
             loss = _loss(
-                z, _target(batch_rows, spec_of[task]).to(device), spec_of[task], weights[task]
+                z,
+                _target(batch_rows, spec_of[task]).to(device),
+                spec_of[task],
+                None if weight is None else torch.tensor([weight[j] for j in idx], device=device),
             )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -610,6 +662,11 @@ def from_onnx(model_dir: Path, base_dir: Path, out: Path) -> Path:
     return out
 
 
+def _numbers(text: str) -> dict[str, int]:
+    """ "a=1,b=2" -> {"a": 1, "b": 2}"""
+    return {k: int(v) for k, v in (kv.split("=") for kv in text.split(",") if kv)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -629,6 +686,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--max-tokens", default="", help="e.g. stance=384,grounding=192")
     p.add_argument("--init", type=Path, default=None, help="trained weights to go on from")
+    p.add_argument("--balance", choices=BALANCE, default="label", help="softmax loss weights")
+    p.add_argument("--repeat", default="", help="rows of a source per epoch, e.g. arc=3")
     p = sub.add_parser("from-onnx")
     p.add_argument("--model-dir", type=Path, required=True, help="an exported text/ or pair/")
     p.add_argument("--base", type=Path, required=True)
@@ -648,7 +707,7 @@ def main(argv: list[str] | None = None) -> None:
 
         pack_base(args.base_model or default_base_model(), args.out)
     elif args.command == "fit":
-        lengths = {k: int(v) for k, v in (kv.split("=") for kv in args.max_tokens.split(",") if kv)}
+        lengths = _numbers(args.max_tokens)
         fit(
             args.inputs,
             args.base,
@@ -662,6 +721,8 @@ def main(argv: list[str] | None = None) -> None:
             limit=args.limit,
             max_tokens=lengths,
             init=args.init,
+            balance=args.balance,
+            repeat=_numbers(args.repeat),
         )
     elif args.command == "from-onnx":
         print(from_onnx(args.model_dir, args.base, args.out))

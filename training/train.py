@@ -63,6 +63,11 @@ class TrainConfig:
     learning_rate: float = 5e-5
     deadline_s: float = float("inf")  # per model; the schedule anneals by then
     weights_from: Path | None = None  # <name>.safetensors trained elsewhere (a GPU machine)
+    # models taken as they are from an exported folder (ONNX byte for byte, with their
+    # training log and fp32 figures from its metrics.json) instead of trained or exported
+    # again: weights read back from int8 and quantised again move dev figures by noise
+    keep: tuple[str, ...] = ()
+    keep_from: Path | None = None  # None: the bundled model (model/artifacts)
 
 
 def choose_claim_threshold(rows: list[dict], probabilities: np.ndarray) -> float:
@@ -80,6 +85,25 @@ def choose_thresholds(rows: dict[str, list[dict]], probabilities: dict[str, np.n
         "checkworthy": choose_claim_threshold(rows["checkworthy"], probabilities["checkworthy"]),
         "moderation": {"flag": flag, "reject": dict(REJECT)},
     }
+
+
+def kept_report(cfg: TrainConfig) -> dict:
+    """Where kept models come from: the folder, its metrics.json and its version."""
+    if not cfg.keep:
+        return {}
+    from model.pipeline import BUNDLED_MODEL_DIR
+
+    folder = cfg.keep_from or BUNDLED_MODEL_DIR
+    unknown = set(cfg.keep) - {*MODELS, *SOLO_MODELS}
+    missing = [n for n in cfg.keep if not (folder / n / "model.onnx").is_file()]
+    if unknown or missing or not (folder / "metrics.json").is_file():
+        raise ValueError(
+            f"cannot keep {sorted(unknown) or missing or 'anything'} from {folder}: "
+            "models are text, pair or checkworthy, each a folder beside metrics.json"
+        )
+    version = json.loads((folder / "pipeline.json").read_text()).get("version", "?")
+    report = json.loads((folder / "metrics.json").read_text())
+    return {"folder": folder, "report": report, "version": f"model {version}"}
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -108,13 +132,25 @@ def train(cfg: TrainConfig) -> dict:
     solo = {
         name: tasks
         for name, tasks in SOLO_MODELS.items()
-        if cfg.weights_from and (cfg.weights_from / f"{name}.safetensors").is_file()
+        if name in cfg.keep
+        or (cfg.weights_from and (cfg.weights_from / f"{name}.safetensors").is_file())
     }
+    kept = kept_report(cfg)
     for name, tasks in {**MODELS, **solo}.items():
         weights = out / "weights" / f"{name}.safetensors"
         given = cfg.weights_from / f"{name}.safetensors" if cfg.weights_from else None
         if name in solo:
             task_models.update(dict.fromkeys(tasks, name))
+        if name in cfg.keep:
+            source = kept["folder"] / name
+            shutil.rmtree(model_dir / name, ignore_errors=True)
+            shutil.copytree(source, model_dir / name)
+            training_logs[name] = {
+                **kept["report"]["training"][name],
+                "kept_from": f"{kept['version']} ({name}/model.onnx, sha256 "
+                f"{file_sha256(source / 'model.onnx')[:16]}…)",
+            }
+            continue
         if given is not None and given.is_file():
             weights.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(given, weights)
@@ -139,13 +175,16 @@ def train(cfg: TrainConfig) -> dict:
     fp32 = {
         t: evaluate.predict_task(model_dir, t, dev[t], "model.fp32.onnx", folder=m)
         for t, m in task_models.items()
+        if m not in cfg.keep  # a kept model has no fp32 graph here; its figures come along
     }
     thresholds = choose_thresholds(dev, int8)
     metrics = {}
     for t in evaluate.TASKS:
         metrics[t] = evaluate.task_metrics(t, dev[t], int8[t], thresholds)
-        metrics[t]["fp32"] = evaluate.headline(
-            evaluate.task_metrics(t, dev[t], fp32[t], thresholds)
+        metrics[t]["fp32"] = (
+            kept["report"]["metrics"][t]["fp32"]
+            if task_models[t] in cfg.keep
+            else evaluate.headline(evaluate.task_metrics(t, dev[t], fp32[t], thresholds))
         )
         if task_models[t] in solo:  # what the shared head it replaces measures
             shared = evaluate.predict_task(model_dir, t, dev[t], folder=evaluate.MODEL_OF[t])
@@ -159,7 +198,7 @@ def train(cfg: TrainConfig) -> dict:
         evaluate.robustness_metrics(model_dir / "text", thresholds, dev["moderation"])
     )
     for name in {**MODELS, **solo}:
-        (model_dir / name / "model.fp32.onnx").unlink()
+        (model_dir / name / "model.fp32.onnx").unlink(missing_ok=name in cfg.keep)
 
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
     report = {
