@@ -218,7 +218,7 @@ def check_seed_result(
 # hold few rebuttals that argue by adding facts. strict: once a model gets it right this
 # test fails, so the marker comes off and the check is a plain assertion again.
 SEED_STANCE_XFAIL = pytest.mark.xfail(
-    strict=True, reason="stance models 0.3 and 0.4 call the seed 'discusses' (issue 5)"
+    strict=True, reason="stance models 0.3 to 0.5 call the seed 'discusses' (issue 5)"
 )
 
 
