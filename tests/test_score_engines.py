@@ -201,13 +201,20 @@ def _kill_mid_run(tmp: Path, out: str, sig: int, *extra: str) -> int:
     """Start a run, wait for its first records, send `sig` to its process group."""
     command = [rebut(), "score", "--articles", "articles.jsonl", "--comments"]
     command += ["comments.jsonl", "--out", out, "--batch-size", "1", *extra]
-    process = subprocess.Popen(
-        command,
-        cwd=tmp,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # A shell that starts the suite in the background (`make test &`, as some CI runners
+    # do) leaves SIGINT ignored, and an ignored signal stays ignored across exec: the run
+    # would never see the Ctrl-C. A handled one is reset to the default in the child.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 180
     path = tmp / out
     while time.monotonic() < deadline and process.poll() is None:
