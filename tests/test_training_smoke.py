@@ -71,11 +71,11 @@ def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
 
     rows = [{"source": "fnc1", "y": y} for y in [0] * 8 + [1] * 2]
     rows += [{"source": "arc", "y": y} for y in [0] * 5 + [1] * 5]
-    by_source = _example_weights(rows, 2, "source")
+    by_source = _example_weights(rows, "source")
     assert by_source[:8] == [0.625] * 8 and by_source[8:10] == [2.5] * 2  # 10 / (2 labels × n)
     assert by_source[10:] == [1.0] * 10  # balanced already
-    by_label = _example_weights(rows, 2, "label")  # 13 zeros, 7 ones over the task
+    by_label = _example_weights(rows, "label")  # 13 zeros, 7 ones over the task
     assert by_label[0] == pytest.approx(20 / 26) and by_label[8] == pytest.approx(20 / 14)
     with pytest.raises(ValueError, match="balance"):
-        _example_weights(rows, 2, "sources")
+        _example_weights(rows, "sources")
     assert [r["source"] for r in _repeated(rows, {"fnc1": 3})].count("fnc1") == 30

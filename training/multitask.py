@@ -35,6 +35,7 @@ import random
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,20 +259,18 @@ def _loss(
 BALANCE = ("label", "source")
 
 
-def _example_weights(rows: list[dict], n: int, balance: str) -> list[float]:
+def _example_weights(rows: list[dict], balance: str) -> list[float]:
     """Loss weight per training row of a softmax head, so that rare labels count.
     `label`: by the label's share of the whole task. `source`: by its share within the
     row's source, each source keeping its share of rows; FNC-1's 4% `disputes` is then
     weighed as FNC-1's, not lost among Perspectrum's many (data/cards/stance.md)."""
     if balance not in BALANCE:
         raise ValueError(f"balance must be one of {BALANCE}, not {balance!r}")
-    groups = [r["source"] if balance == "source" else "" for r in rows]
-    counts: dict[tuple[str, int], int] = {}
-    for g, r in zip(groups, rows):
-        counts[(g, r["y"])] = counts.get((g, r["y"]), 0) + 1
-    size = {g: sum(c for (h, _), c in counts.items() if h == g) for g in set(groups)}
-    labels_in = {g: sum(1 for h, _ in counts if h == g) for g in set(groups)}
-    return [size[g] / (labels_in[g] * counts[(g, r["y"])]) for g, r in zip(groups, rows)]
+    keys = [(r["source"] if balance == "source" else "", r["y"]) for r in rows]
+    count = Counter(keys)  # rows per (group, label)
+    size = Counter(group for group, _ in keys)  # rows per group
+    labels_in = Counter(group for group, _ in count)  # labels present per group
+    return [size[g] / (labels_in[g] * count[(g, y)]) for g, y in keys]
 
 
 def _repeated(rows: list[dict], repeat: dict[str, int]) -> list[dict]:
@@ -445,8 +444,7 @@ def fit(
         model = MultiHeadModel(load_base(base_dir), specs).to(device)
     model.transformer.get_parameter(FROZEN).requires_grad_(False)
     weights = {
-        t: None if spec_of[t].multilabel else _example_weights(train[t], len(labels[t]), balance)
-        for t in tasks
+        t: None if spec_of[t].multilabel else _example_weights(train[t], balance) for t in tasks
     }
     rng = random.Random(seed)
     steps = epochs * len(_batches(train, batch_size, random.Random(0)))
