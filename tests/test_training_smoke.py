@@ -79,3 +79,15 @@ def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
     with pytest.raises(ValueError, match="balance"):
         _example_weights(rows, "sources")
     assert [r["source"] for r in _repeated(rows, {"fnc1": 3})].count("fnc1") == 30
+
+
+def test_train_refuses_to_keep_a_model_it_does_not_have(tmp_path: Path) -> None:
+    for keep, named in (("nope", "['nope']"), ("text", "['text']")):
+        completed = subprocess.run(
+            [REBUT, "train", "--out", tmp_path / "run", "--keep", keep,
+             "--keep-from", tmp_path / "empty"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert completed.returncode == 2, completed.stderr
+        assert f"cannot keep {named}" in completed.stderr
+    assert not (tmp_path / "run").exists(), "nothing is written before the check"
