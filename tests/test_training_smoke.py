@@ -90,4 +90,14 @@ def test_train_refuses_to_keep_a_model_it_does_not_have(tmp_path: Path) -> None:
         )  # fmt: skip
         assert completed.returncode == 2, completed.stderr
         assert f"cannot keep {named}" in completed.stderr
+    # a folder with the model but not the files that describe it
+    (tmp_path / "bare" / "text").mkdir(parents=True)
+    (tmp_path / "bare" / "text" / "model.onnx").write_bytes(b"")
+    (tmp_path / "bare" / "metrics.json").write_text("{}")
+    completed = subprocess.run(
+        [REBUT, "train", "--out", tmp_path / "run", "--keep", "text", "--keep-from",
+         tmp_path / "bare"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert completed.returncode == 2 and "cannot keep anything" in completed.stderr
     assert not (tmp_path / "run").exists(), "nothing is written before the check"

@@ -96,10 +96,12 @@ def kept_report(cfg: TrainConfig) -> dict:
     folder = cfg.keep_from or BUNDLED_MODEL_DIR
     unknown = set(cfg.keep) - {*MODELS, *SOLO_MODELS}
     missing = [n for n in cfg.keep if not (folder / n / "model.onnx").is_file()]
-    if unknown or missing or not (folder / "metrics.json").is_file():
+    described = all((folder / f).is_file() for f in ("metrics.json", "pipeline.json"))
+    if unknown or missing or not described:
         raise ValueError(
             f"cannot keep {sorted(unknown) or missing or 'anything'} from {folder}: "
-            "models are text, pair or checkworthy, each a folder beside metrics.json"
+            "models are text, pair or checkworthy, each a folder beside metrics.json "
+            "and pipeline.json"
         )
     version = json.loads((folder / "pipeline.json").read_text()).get("version", "?")
     report = json.loads((folder / "metrics.json").read_text())
