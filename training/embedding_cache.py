@@ -3,6 +3,12 @@
 Training embeds the same article sentences many times (every synthetic claim of one
 article re-reads it); caching by text makes a full run minutes instead of hours on a
 2-core CPU. The cache is keyed by the encoder file's hash, so a new encoder starts afresh.
+
+The encoder must embed one text per pass, as the pipeline does: the int8 graph scales
+activations by the range of its whole batch, so with batches a cached vector would depend
+on which other texts happened to be missing from the cache, and `rebut eval` on a fresh
+checkout would not reproduce figures measured with a warm cache. On model 0.5, batches of
+32 instead of one text a pass moved grounding dev macro-F1 by 0.001 and FRANK's by 0.03.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ class CachingEncoder:
     """Same `encode` contract as model.encoder.Encoder."""
 
     def __init__(self, encoder: Encoder, cache_dir: Path) -> None:
+        if encoder.batch_size != 1:
+            raise ValueError(
+                f"CachingEncoder needs an Encoder with batch_size=1, not {encoder.batch_size}: "
+                "a batched int8 vector depends on its batch-mates"
+            )
         self.encoder = encoder
         key = file_sha256(encoder.model_dir / encoder.onnx_file)[:16]
         self.path = cache_dir / f"embeddings-{key}.npz"

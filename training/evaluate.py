@@ -260,7 +260,7 @@ def evaluate_model_dir(
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     config = json.loads((model_dir / "pipeline.json").read_text())
-    encoder = CachingEncoder(Encoder(model_dir / "encoder").load(), cache_dir)
+    encoder = CachingEncoder(Encoder(model_dir / "encoder", batch_size=1, rows=2).load(), cache_dir)
     try:
         rows = list(task_rows(task, Featurizer(encoder), data_dir, splits=("dev",)))
     finally:

@@ -110,7 +110,7 @@ def write_inputs(
 ) -> Counter[tuple[str, str]]:
     """Write the inputs file; returns the number of rows per (task, split). Retrieval for
     the pair tasks uses the encoder in `encoder_dir`, as serving will."""
-    encoder = CachingEncoder(Encoder(encoder_dir).load(), cache_dir)
+    encoder = CachingEncoder(Encoder(encoder_dir, batch_size=1, rows=2).load(), cache_dir)
     f = Featurizer(encoder)
     counts: Counter[tuple[str, str]] = Counter()
     out.parent.mkdir(parents=True, exist_ok=True)
