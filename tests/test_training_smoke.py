@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("torch", reason="needs the train extra")
+import onnx  # noqa: E402
 
 from model import ArticleIn, CommentIn, Pipeline  # noqa: E402
 from training.datasets import default_data_dir  # noqa: E402
@@ -36,6 +37,10 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     for name in ("encoder", "text", "pair"):  # int8 ONNX beside its tokenizer
         assert (out / name / "model.onnx").is_file() and (out / name / "tokenizer.json").is_file()
         assert not (out / name / "model.fp32.onnx").exists()
+        graph = onnx.load(str(out / name / "model.onnx")).graph
+        types = {t.name: t.data_type for t in graph.initializer}
+        weights = [types[n.input[1]] for n in graph.node if n.op_type == "MatMulInteger"]
+        assert weights and set(weights) == {onnx.TensorProto.UINT8}  # exact on every CPU
 
     pipeline = Pipeline.from_dir(out)
     article = ArticleIn(

@@ -85,13 +85,24 @@ def _training_lines(training: dict) -> list[str]:
     return [*lines, ""] if lines else []
 
 
+def _revision_lines(revisions: list[dict]) -> list[str]:
+    """Changes made to the exported files after the training run that measured them."""
+    if not revisions:
+        return []
+    lines = ["Revisions of these files since that run:", ""]
+    lines += [f"- {r['version']}: {r['note']}" for r in revisions]
+    return [*lines, ""]
+
+
 def write_card(out: Path, pipeline: dict, report: dict) -> None:
     lines = [
         f"# rebut model {pipeline['version']}",
         "",
         f"Exported {pipeline['created']}; the `rebut train` call that measured it took "
         f"{report['seconds']} s. Base encoder: {pipeline['base_model']}. ONNX graphs, "
-        "each int8 (per-channel dynamic quantisation) beside its tokenizer.json: `encoder/` "
+        "each int8 (per-channel dynamic quantisation, weights stored as uint8 so that every "
+        "CPU multiplies them exactly: training/export_encoder.py) beside its tokenizer.json: "
+        "`encoder/` "
         "(the base encoder, unchanged: sentence vectors for evidence retrieval), `text/` "
         "(one fine-tuned encoder with a moderation head and a check-worthiness head), "
         "`pair/` (one fine-tuned encoder reading two texts, with a grounding head and a "
@@ -101,6 +112,7 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
         f"`{report.get('inputs_sha256', '?')[:16]}…` (training/task_inputs.py).",
         "",
         *_training_lines(report.get("training", {})),
+        *_revision_lines(report.get("revisions", [])),
         "Every figure below is on a dev split carved from the training sources by article, "
         "claim or id (training/datasets.py); `rebut eval TASK` recomputes it from these files.",
         "",
