@@ -86,9 +86,17 @@ def quantize_int8(fp32_path: Path, int8_path: Path) -> None:
         per_channel=True,
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
-    model = onnx.load(str(int8_path))
-    shift_weights_to_uint8(model)
-    onnx.save(model, str(int8_path))
+    shift_weights_in_file(int8_path)
+
+
+def shift_weights_in_file(path: Path) -> int:
+    """shift_weights_to_uint8 on an ONNX file, rewritten only if something changed (a graph
+    exported before rebut 0.5.1); returns the number of tensors changed."""
+    model = onnx.load(str(path))
+    changed = shift_weights_to_uint8(model)
+    if changed:
+        onnx.save(model, str(path))
+    return changed
 
 
 def shift_weights_to_uint8(model: onnx.ModelProto) -> int:

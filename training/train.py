@@ -31,7 +31,7 @@ import numpy as np
 from model.result import ATTRIBUTES
 from training import evaluate, multitask
 from training.embedding_cache import file_sha256
-from training.export_encoder import export_encoder
+from training.export_encoder import export_encoder, shift_weights_in_file
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES
 from training.task_inputs import write_inputs
 
@@ -63,9 +63,10 @@ class TrainConfig:
     learning_rate: float = 5e-5
     deadline_s: float = float("inf")  # per model; the schedule anneals by then
     weights_from: Path | None = None  # <name>.safetensors trained elsewhere (a GPU machine)
-    # models taken as they are from an exported folder (ONNX byte for byte, with their
-    # training log and fp32 figures from its metrics.json) instead of trained or exported
-    # again: weights read back from int8 and quantised again move dev figures by noise
+    # models taken as they are from an exported folder (ONNX byte for byte, except that a
+    # graph from before 0.5.1 gets its int8 weights stored as uint8; with their training
+    # log and fp32 figures from its metrics.json) instead of trained or exported again:
+    # weights read back from int8 and quantised again move dev figures by noise
     keep: tuple[str, ...] = ()
     keep_from: Path | None = None  # None: the bundled model (model/artifacts)
 
@@ -147,10 +148,15 @@ def train(cfg: TrainConfig) -> dict:
             source = kept["folder"] / name
             shutil.rmtree(model_dir / name, ignore_errors=True)
             shutil.copytree(source, model_dir / name)
+            # a model kept from before 0.5.1 has int8 weights, which saturate on CPUs
+            # without VNNI; shifting them keeps the same integers (export_encoder.py)
+            shifted = shift_weights_in_file(model_dir / name / "model.onnx")
             training_logs[name] = {
                 **kept["report"]["training"][name],
                 "kept_from": f"{kept['version']} ({name}/model.onnx, sha256 "
-                f"{file_sha256(source / 'model.onnx')[:16]}…)",
+                f"{file_sha256(source / 'model.onnx')[:16]}…"
+                + (", its int8 weights stored as uint8" if shifted else "")
+                + ")",
             }
             continue
         if given is not None and given.is_file():
