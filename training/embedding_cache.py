@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from model.encoder import Encoder
+from model.runtime import default_threads
 
 
 def file_sha256(path: Path) -> str:
@@ -47,6 +48,13 @@ class CachingEncoder:
             data = np.load(self.path)
             self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
         self.dirty = 0
+
+    @classmethod
+    def for_model(cls, encoder_dir: Path, cache_dir: Path) -> CachingEncoder:
+        """The encoder in encoder_dir, one text per pass as the pipeline runs it (passes
+        side by side on every core), behind the cache in cache_dir."""
+        encoder = Encoder(encoder_dir, batch_size=1, rows=default_threads()).load()
+        return cls(encoder, cache_dir)
 
     @staticmethod
     def _key(text: str) -> str:

@@ -252,7 +252,6 @@ def evaluate_model_dir(
 ) -> dict:
     """Recompute a task's dev metrics from the ONNX files in model_dir: the dev rows are
     rebuilt from the shared data with model_dir's encoder, as `rebut train` built them."""
-    from model.encoder import Encoder
     from training.embedding_cache import CachingEncoder
     from training.featurizer import Featurizer
     from training.task_inputs import task_rows
@@ -260,7 +259,7 @@ def evaluate_model_dir(
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     config = json.loads((model_dir / "pipeline.json").read_text())
-    encoder = CachingEncoder(Encoder(model_dir / "encoder", batch_size=1, rows=2).load(), cache_dir)
+    encoder = CachingEncoder.for_model(model_dir / "encoder", cache_dir)
     try:
         rows = list(task_rows(task, Featurizer(encoder), data_dir, splits=("dev",)))
     finally:

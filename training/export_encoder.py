@@ -110,20 +110,24 @@ def shift_weights_to_uint8(model: onnx.ModelProto) -> int:
     to 16 bits first and is exact everywhere, so every CPU computes the figures in the
     model card. Returns the number of tensors changed (0 for an already shifted model).
     """
-    weights = {t.name: t for t in model.graph.initializer}
+    tensors = {t.name: t for t in model.graph.initializer}
+    int8 = onnx.TensorProto.INT8
     shifted: set[str] = set()
     for node in model.graph.node:
-        if node.op_type != "MatMulInteger":
+        if node.op_type != "MatMulInteger" or len(node.input) < 2:
             continue
-        if len(node.input) < 4 or not node.input[3]:
-            raise ValueError(f"{node.name}: MatMulInteger without a weight zero point")
-        for name in (node.input[1], node.input[3]):
-            tensor = weights.get(name)
-            if tensor is None or name in shifted or tensor.data_type != onnx.TensorProto.INT8:
-                continue
-            values = numpy_helper.to_array(tensor).astype(np.int16) + 128
-            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), name))
-            shifted.add(name)
+        weight = tensors.get(node.input[1])
+        if weight is None or weight.data_type != int8:
+            continue  # already uint8, or not a stored weight
+        # the weight and its zero point move together, or the products change
+        zero = tensors.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        if zero is None or (zero.data_type != int8 and zero.name not in shifted):
+            raise ValueError(f"{node.name}: int8 weight without an int8 zero point to shift")
+        for tensor in (weight, zero):
+            if tensor.name not in shifted:
+                values = numpy_helper.to_array(tensor).astype(np.int16) + 128
+                tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
+                shifted.add(tensor.name)
     return len(shifted)
 
 

@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.encoder import Encoder
 from model.pipeline import BUNDLED_MODEL_DIR
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
 from training import datasets
@@ -110,7 +109,7 @@ def write_inputs(
 ) -> Counter[tuple[str, str]]:
     """Write the inputs file; returns the number of rows per (task, split). Retrieval for
     the pair tasks uses the encoder in `encoder_dir`, as serving will."""
-    encoder = CachingEncoder(Encoder(encoder_dir, batch_size=1, rows=2).load(), cache_dir)
+    encoder = CachingEncoder.for_model(encoder_dir, cache_dir)
     f = Featurizer(encoder)
     counts: Counter[tuple[str, str]] = Counter()
     out.parent.mkdir(parents=True, exist_ok=True)
