@@ -5,6 +5,10 @@ rebut serves two of them. `text` reads one text and answers moderation (one sigm
 attribute) and check-worthiness (softmax) in the same pass; `pair` reads two texts joined
 by [SEP] and answers grounding (claim vs evidence) and stance (comment vs article context),
 so attention compares the two token by token, which frozen sentence vectors cannot.
+
+A head may name n-gram models to blend into some of its labels (heads.json `blend`,
+model/ngram.py): they read the same texts, so every caller of `predict` (the pipeline,
+`rebut eval`, the fairness and obfuscation checks) gets the blended probabilities.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding
 
+from model.ngram import NgramBlend, NgramModel, blend_logits
 from model.runtime import cpu_session, load_tokenizer, map_rows, row_pool
 
 
@@ -25,6 +30,7 @@ class HeadInfo:
     labels: list[str]
     multilabel: bool
     max_tokens: int
+    blends: tuple[NgramBlend, ...] = ()
 
 
 class MultiHeadClassifier:
@@ -57,8 +63,23 @@ class MultiHeadClassifier:
     def load(self) -> MultiHeadClassifier:
         heads = json.loads((self.model_dir / "heads.json").read_text())
         self.heads_ = {
-            h["task"]: HeadInfo(h["task"], h["labels"], h["multilabel"], h["max_tokens"])
+            h["task"]: HeadInfo(
+                h["task"],
+                h["labels"],
+                h["multilabel"],
+                h["max_tokens"],
+                tuple(NgramBlend(**b) for b in h.get("blend", [])),
+            )
             for h in heads
+        }
+        for head in self.heads_.values():
+            unknown = [b.label for b in head.blends if b.label not in head.labels]
+            if unknown:
+                raise ValueError(f"{self.model_dir}: {head.task} has no label {unknown}")
+        self.ngrams_ = {
+            b.onnx_file: NgramModel(self.model_dir / b.onnx_file, self.threads).load()
+            for head in self.heads_.values()
+            for b in head.blends
         }
         # one tokenizer per truncation length: a pass made for one head truncates as
         # that head was trained
@@ -87,7 +108,8 @@ class MultiHeadClassifier:
         self, texts: list[str], pairs: list[str] | None = None, for_task: str | None = None
     ) -> dict[str, np.ndarray]:
         """Every head's probabilities; inputs are truncated as `for_task` was trained
-        (default: the longest of the heads)."""
+        (default: the longest of the heads). N-gram blends apply to single texts, for
+        `for_task`'s head (every head when it is None)."""
         if not hasattr(self, "session_"):
             raise RuntimeError(f"{self.model_dir}: predict called before load()")
         if pairs is not None and len(pairs) != len(texts):
@@ -115,4 +137,12 @@ class MultiHeadClassifier:
             for task, probabilities in zip(self.outputs_, outputs):
                 if task in out:
                     out[task][row] = probabilities[0]
+        if pairs is None:  # n-gram models read single texts
+            for task, head in self.heads_.items():
+                if for_task not in (None, task):  # a pass made for another head
+                    continue
+                for b in head.blends:
+                    k = head.labels.index(b.label)
+                    ngram = self.ngrams_[b.onnx_file].predict(texts)
+                    out[task][:, k] = blend_logits(out[task][:, k], ngram, b.weight)
         return out

@@ -33,6 +33,10 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     metrics = report["metrics"]
     assert set(metrics) == {"moderation", "checkworthy", "grounding", "stance"}
     assert {"text", "pair"} == set(report["training"])
+    # the spam n-gram model was fitted; a dev split this small cannot choose its weight
+    blend = metrics["moderation"]["ngram"]
+    assert blend["label"] == "spam" and blend["train_examples"] > 0
+    assert (blend["weight"] > 0) == (run / "model" / "text" / blend["onnx_file"]).is_file()
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")
     for name in ("encoder", "text", "pair"):  # int8 ONNX beside its tokenizer

