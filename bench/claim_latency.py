@@ -5,8 +5,9 @@
 
 The comment is the seed comment (5 sentences); the article is the seed article's
 sentences, repeated until there are 40. Indexing happens once, before timing, as it
-does for a busy article in the service. Prints the median and the 90th percentile, and
-how the time splits between steps, for one warm call.
+does for a busy article in the service. Prints the median and the 90th percentile, then
+for one more warm call each model's forward passes: how many, their token lengths and
+milliseconds (passes run two at a time, so they add up to more than the call).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +53,7 @@ def main() -> None:
         result = pipeline.score(comment_in, article_in)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
+    passes = time_passes(pipeline, comment_in, article_in)
     print(
         json.dumps(
             {
@@ -60,9 +63,41 @@ def main() -> None:
                 "runs": args.runs,
                 "median_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
+                "passes": passes,
             }
         )
     )
+
+
+def time_passes(pipeline: Pipeline, comment: CommentIn, article: ArticleIn) -> dict:
+    """{model: [[tokens, ms], ...]} for one call, timing each onnxruntime session's run."""
+    passes: dict[str, list[list[float]]] = {}
+    lock = threading.Lock()
+    sessions = {"encoder": pipeline.encoder_.session_}
+    for name, model in pipeline.models_.items():
+        sessions[name] = model.session_
+        sessions.update({f"{name}/{f}": g.session_ for f, g in model.ngrams_.items()})
+
+    def timed(name: str, run):  # noqa: ANN001, ANN202
+        def run_and_time(outputs, feeds, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            started = time.perf_counter()
+            result = run(outputs, feeds, *args, **kwargs)
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            with lock:
+                passes.setdefault(name, []).append([next(iter(feeds.values())).shape[-1], ms])
+            return result
+
+        return run_and_time
+
+    originals = {name: session.run for name, session in sessions.items()}
+    for name, session in sessions.items():
+        session.run = timed(name, session.run)
+    try:
+        pipeline.score(comment, article)
+    finally:
+        for name, session in sessions.items():
+            session.run = originals[name]
+    return passes
 
 
 if __name__ == "__main__":
