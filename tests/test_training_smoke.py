@@ -37,6 +37,7 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     blend = metrics["moderation"]["ngram"]
     assert blend["label"] == "spam" and blend["train_examples"] > 0
     assert (blend["weight"] > 0) == (run / "model" / "text" / blend["onnx_file"]).is_file()
+    assert metrics["stance"]["fnc1_uncapped"]["pairs"] == 12  # --limit-per-source
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")
     for name in ("encoder", "text", "pair"):  # int8 ONNX beside its tokenizer

@@ -22,6 +22,7 @@ def _figures(block: dict, indent: str = "") -> list[str]:
             "identity_false_positive_rate",
             "obfuscation",
             "shared_head",
+            "fnc1_uncapped",
         ):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")

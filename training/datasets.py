@@ -505,7 +505,7 @@ _STANCE = {
 }
 
 
-def _stance_fnc(root: Path) -> Split[StanceExample]:
+def _stance_fnc(root: Path, cap: bool = True) -> Split[StanceExample]:
     bodies, pairs, cluster = _fnc(root)
 
     def build(side: _GroupedPairs) -> list[StanceExample]:
@@ -513,10 +513,17 @@ def _stance_fnc(root: Path) -> Split[StanceExample]:
             StanceExample(p.headline, "", bodies[p.body_id], _STANCE[p.stance], "fnc1", g)
             for p, g in side
         ]
-        return _cap_unrelated(examples)
+        return _cap_unrelated(examples) if cap else examples
 
     train, dev = _split_pairs(pairs, cluster, "fnc1")
     return build(train), build(dev)
+
+
+def load_fnc1_dev_uncapped(data_dir: Path | str | None = None) -> list[StanceExample]:
+    """FNC-1's dev pairs with every unrelated pair kept (about 71% of them, as in the
+    FNC-1 data): the mix on which its weighted score compares with published ones. The
+    stance dev split keeps a quarter unrelated, which weighs agrees/discusses errors more."""
+    return _stance_fnc(_root(data_dir), cap=False)[1]
 
 
 def _stance_arc(root: Path) -> Split[StanceExample]:

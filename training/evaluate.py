@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.metrics import (
@@ -21,6 +22,9 @@ from sklearn.metrics import (
     precision_recall_curve,
     roc_auc_score,
 )
+
+if TYPE_CHECKING:
+    from training.featurizer import Featurizer
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray, low: float = 0.2, high: float = 0.9) -> float:
@@ -269,7 +273,37 @@ def evaluate_model_dir(
     metrics = task_metrics(task, rows, probabilities, config["thresholds"])
     if task == "moderation":
         metrics.update(robustness_metrics(model_dir / folder, config["thresholds"], rows))
+    if task == "stance":
+        try:
+            metrics["fnc1_uncapped"] = fnc1_uncapped_metrics(
+                model_dir / folder, Featurizer(encoder), data_dir
+            )
+        finally:
+            encoder.save()
     return metrics
+
+
+def fnc1_uncapped_metrics(
+    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+) -> dict:
+    """The FNC-1 weighted score and macro-F1 on FNC-1's dev pairs at the data's own class
+    mix (datasets.load_fnc1_dev_uncapped), read as the pipeline reads a comment."""
+    from model.classifier import MultiHeadClassifier
+    from model.result import STANCE_LABELS
+    from training.datasets import load_fnc1_dev_uncapped
+
+    examples = load_fnc1_dev_uncapped(data_dir)[:limit]
+    pairs = featurizer.stance_pairs(examples)
+    model = MultiHeadClassifier(stance_dir).load()
+    p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
+    gold = [e.label for e in examples]
+    pred = [STANCE_LABELS[int(row.argmax())] for row in p]
+    return {
+        "pairs": len(examples),
+        "unrelated_share": round(gold.count("unrelated") / max(len(gold), 1), 4),
+        "weighted_score": fnc_score(gold, pred),
+        "macro_f1": round(float(f1_score(gold, pred, average="macro")), 4),
+    }
 
 
 def robustness_metrics(text_dir: Path, thresholds: dict, dev_rows: list[dict]) -> dict:

@@ -33,9 +33,9 @@ import numpy as np
 
 from model.result import ATTRIBUTES
 from training import evaluate, multitask, ngram
-from training.embedding_cache import file_sha256
+from training.embedding_cache import CachingEncoder, file_sha256
 from training.export_encoder import export_encoder, shift_weights_in_file
-from training.featurizer import CHECKWORTHY_TRAIN_SOURCES
+from training.featurizer import CHECKWORTHY_TRAIN_SOURCES, Featurizer
 from training.task_inputs import write_inputs
 
 MODELS: dict[str, tuple[str, ...]] = {
@@ -233,6 +233,14 @@ def train(cfg: TrainConfig) -> dict:
         evaluate.robustness_metrics(model_dir / "text", thresholds, dev["moderation"])
     )
     metrics["moderation"].update(ngram_report)
+    encoder = CachingEncoder.for_model(model_dir / "encoder", cfg.cache_dir)
+    try:  # FNC-1 dev at its own class mix, comparable with published FNC-1 scores
+        metrics["stance"]["fnc1_uncapped"] = evaluate.fnc1_uncapped_metrics(
+            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
+            cfg.limit_per_source,
+        )  # fmt: skip
+    finally:
+        encoder.save()
     for name in {**MODELS, **solo}:
         (model_dir / name / "model.fp32.onnx").unlink(missing_ok=name in cfg.keep)
 
