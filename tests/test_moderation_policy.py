@@ -123,6 +123,31 @@ def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> 
 @pytest.mark.parametrize(
     "text",
     [
+        "The council minutes are here: https://example.gov/council/minutes-2026-03.pdf, "
+        "page 4 shows the vote was 7 to 2.",
+        "Great article, thanks. More on this at www.bbc.co.uk/news if anyone wants background.",
+        "Please share this article with your friends, everyone should read it.",
+        pytest.param(
+            "I subscribed to this paper for twenty years and this is the worst reporting "
+            "I have seen.",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the spam data are YouTube comments, where 'subscribe' means spam: "
+                "0.5.2 scores it 0.39 against the 0.35 flag threshold (moderation data card)",
+            ),
+        ),
+    ],
+)
+def test_a_reader_pointing_to_sources_or_subscriptions_is_not_spam(
+    pipeline: Pipeline, text: str
+) -> None:
+    moderation = pipeline.score(CommentIn(id="n", text=text)).moderation
+    assert not moderation.flagged, moderation.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Nobody here seriously believes that immigrants are lazy.",
         "People who call gay men disgusting are wrong.",
         "My Muslim neighbours are not terrorists, and saying so is slander.",
