@@ -264,8 +264,9 @@ def evaluate_model_dir(
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     config = json.loads((model_dir / "pipeline.json").read_text())
     encoder = CachingEncoder.for_model(model_dir / "encoder", cache_dir)
+    featurizer = Featurizer(encoder)  # its article indexes serve the FNC-1 figure too
     try:
-        rows = list(task_rows(task, Featurizer(encoder), data_dir, splits=("dev",)))
+        rows = list(task_rows(task, featurizer, data_dir, splits=("dev",)))
     finally:
         encoder.save()
     folder = config.get("tasks", {}).get(task, MODEL_OF[task])
@@ -275,9 +276,8 @@ def evaluate_model_dir(
         metrics.update(robustness_metrics(model_dir / folder, config["thresholds"], rows))
     if task == "stance":
         try:
-            metrics["fnc1_uncapped"] = fnc1_uncapped_metrics(
-                model_dir / folder, Featurizer(encoder), data_dir
-            )
+            uncapped = fnc1_uncapped_metrics(model_dir / folder, featurizer, data_dir)
+            metrics["fnc1_uncapped"] = uncapped
         finally:
             encoder.save()
     return metrics
