@@ -10,7 +10,7 @@ model/normalize.py), lower-cased and cut into word tokens here, joined by spaces
 done here rather than in the graph because skl2onnx's lower-casing node needs an
 en_US.UTF-8 locale that minimal machines lack, and its word tokeniser differs from
 scikit-learn's; splitting on spaces alone is the same in both, so training (scikit-learn)
-and serving (onnxruntime) see the same n-grams (tests/test_parity.py).
+and serving (onnxruntime) see the same n-grams (tests/test_ngram.py compares them).
 """
 
 from __future__ import annotations
