@@ -19,6 +19,7 @@ import onnx  # noqa: E402
 
 from model import ArticleIn, CommentIn, Pipeline  # noqa: E402
 from training.datasets import default_data_dir  # noqa: E402
+from training.multitask import bf16_autocast  # noqa: E402
 
 REBUT = Path(sys.executable).parent / "rebut"
 
@@ -33,6 +34,9 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     metrics = report["metrics"]
     assert set(metrics) == {"moderation", "checkworthy", "grounding", "stance"}
     assert {"text", "pair"} == set(report["training"])
+    # bfloat16 where this CPU multiplies it natively (AMX, AVX512-BF16), else float32
+    precision = "bf16 autocast" if bf16_autocast("cpu") else "fp32"
+    assert {report["training"][m]["precision"] for m in ("text", "pair")} == {precision}
     # the spam n-gram model was fitted; a dev split this small cannot choose its weight
     blend = metrics["moderation"]["ngram"]
     assert blend["label"] == "spam" and blend["train_examples"] > 0
@@ -93,6 +97,13 @@ def _as_int8_weights(path: Path) -> None:
         values = numpy_helper.to_array(tensors[name]).astype(np.int16) - 128
         tensors[name].CopyFrom(numpy_helper.from_array(values.astype(np.int8), name))
     onnx.save(model, str(path))
+
+
+def test_float32_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REBUT_TRAIN_FP32", "1")
+    assert not bf16_autocast("cpu") and not bf16_autocast("cuda")
+    monkeypatch.delenv("REBUT_TRAIN_FP32")
+    assert bf16_autocast("cuda")
 
 
 def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
