@@ -127,15 +127,9 @@ def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> 
         "page 4 shows the vote was 7 to 2.",
         "Great article, thanks. More on this at www.bbc.co.uk/news if anyone wants background.",
         "Please share this article with your friends, everyone should read it.",
-        pytest.param(
-            "I subscribed to this paper for twenty years and this is the worst reporting "
-            "I have seen.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the spam data are YouTube comments, where 'subscribe' means spam: "
-                "0.5.2 scores it 0.39 against the 0.35 flag threshold (moderation data card)",
-            ),
-        ),
+        # the spam data are YouTube comments, where 'subscribe' means spam: 0.5.2 flagged
+        # this (spam 0.39 against its 0.35 threshold), 0.5.3 does not (0.33)
+        "I subscribed to this paper for twenty years and this is the worst reporting I have seen.",
     ],
 )
 def test_a_reader_pointing_to_sources_or_subscriptions_is_not_spam(
