@@ -1,5 +1,5 @@
 """One fine-tuning step of a multi-head model (forward, loss, backward, AdamW), float32
-against bfloat16 autocast, on this machine's CPU (or GPU): seconds a step, median.
+against bfloat16 autocast, on this machine's CPU: seconds a step, median.
 
     python bench/train_step.py [--batch-size 32] [--tokens 256] [--steps 6]
 
