@@ -309,7 +309,7 @@ def bf16_autocast(device: str) -> bool:
     """Whether to train and score in bfloat16 autocast: on a GPU, and on CPUs with native
     bfloat16 matrix units (AMX or AVX512-BF16), where a training step of MiniLM took 3.1 s
     against 5.1 s in float32 (32 rows x 256 tokens, 2 Xeon cores with AMX; bench/
-    train_step.py). Elsewhere bfloat16 is emulated and slower, so float32 stays.
+    train_step.py). Elsewhere bfloat16 is emulated (not measured here), so float32 stays.
     REBUT_TRAIN_FP32=1 forces float32 (to compare the two)."""
     if os.environ.get("REBUT_TRAIN_FP32") == "1":
         return False
