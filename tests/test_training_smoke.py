@@ -119,6 +119,9 @@ def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
     with pytest.raises(ValueError, match="balance"):
         _example_weights(rows, "sources")
     assert [r["source"] for r in _repeated(rows, {"fnc1": 3})].count("fnc1") == 30
+    sampled = [r["source"] for r in _repeated(rows * 100, {"*": 0.2, "arc": 2})]
+    assert sampled.count("arc") == 2000 and 100 < sampled.count("fnc1") < 300  # ~200 of 1,000
+    assert _repeated(rows * 100, {"*": 0.2}) == _repeated(rows * 100, {"*": 0.2})  # seeded
 
 
 def test_train_refuses_to_keep_a_model_it_does_not_have(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -274,10 +275,19 @@ def _example_weights(rows: list[dict], balance: str) -> list[float]:
     return [size[g] / (labels_in[g] * count[(g, y)]) for g, y in keys]
 
 
-def _repeated(rows: list[dict], repeat: dict[str, int]) -> list[dict]:
+def _repeated(rows: list[dict], repeat: dict[str, float], seed: int = 0) -> list[dict]:
     """Rows of the sources named in `repeat` that many times over (each epoch sees them
-    so often): ARC is the only source of reader comments, and a sixth of stance's rows."""
-    return [r for r in rows for _ in range(repeat.get(r["source"], 1))]
+    so often): ARC is the only source of reader comments, and a sixth of stance's rows.
+    `*` sets the factor of every source not named. A fraction keeps a seeded share of a
+    source's rows (2.5: every row twice, half of them a third time), so that a short run
+    on a CPU can go on from a trained model with a sample of the old rows beside new ones."""
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        factor = repeat.get(r["source"], repeat.get("*", 1))
+        copies = int(factor) + (rng.random() < factor - int(factor))
+        out += [r] * copies
+    return out
 
 
 @torch.no_grad()
@@ -432,7 +442,7 @@ def fit(
     max_tokens: dict[str, int] | None = None,
     init: Path | None = None,
     balance: str = "label",
-    repeat: dict[str, int] | None = None,
+    repeat: dict[str, float] | None = None,
 ) -> dict:
     """Train heads for `tasks` on one encoder; write <out>/<name>.safetensors (packed,
     calibration and labels in its metadata) and <out>/<name>.json (dev figures).
@@ -449,7 +459,9 @@ def fit(
     spec_of = {s.task: s for s in specs}
     train = {
         t: _repeated(
-            [r for r in rows if r["task"] == t and r["split"] == "train"][:limit], repeat or {}
+            [r for r in rows if r["task"] == t and r["split"] == "train"][:limit],
+            repeat or {},
+            seed,
         )
         for t in tasks
     }
@@ -682,9 +694,9 @@ def from_onnx(model_dir: Path, base_dir: Path, out: Path) -> Path:
     return out
 
 
-def _numbers(text: str) -> dict[str, int]:
+def _numbers(text: str, kind: type = int) -> dict[str, Any]:
     """ "a=1,b=2" -> {"a": 1, "b": 2}"""
-    return {k: int(v) for k, v in (kv.split("=") for kv in text.split(",") if kv)}
+    return {k: kind(v) for k, v in (kv.split("=") for kv in text.split(",") if kv)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -707,7 +719,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-tokens", default="", help="e.g. stance=384,grounding=192")
     p.add_argument("--init", type=Path, default=None, help="trained weights to go on from")
     p.add_argument("--balance", choices=BALANCE, default="label", help="softmax loss weights")
-    p.add_argument("--repeat", default="", help="rows of a source per epoch, e.g. arc=3")
+    p.add_argument(
+        "--repeat", default="", help="rows of a source per epoch: arc=3, or *=0.2,rebut_frames=1"
+    )
     p = sub.add_parser("from-onnx")
     p.add_argument("--model-dir", type=Path, required=True, help="an exported text/ or pair/")
     p.add_argument("--base", type=Path, required=True)
@@ -742,7 +756,7 @@ def main(argv: list[str] | None = None) -> None:
             max_tokens=lengths,
             init=args.init,
             balance=args.balance,
-            repeat=_numbers(args.repeat),
+            repeat=_numbers(args.repeat, float),
         )
     elif args.command == "from-onnx":
         print(from_onnx(args.model_dir, args.base, args.out))
