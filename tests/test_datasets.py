@@ -69,6 +69,28 @@ def test_stance_labels_and_groups() -> None:
 
 
 @needs_data
+def test_framed_stance_rows_are_train_only_and_read_no_dev_body() -> None:
+    train, dev = ds.load_stance()
+    framed = [e for e in train if e.source == "rebut_frames"]
+    assert not [e for e in dev if e.source == "rebut_frames"]
+    assert {e.label for e in framed} == {"agrees", "disputes", "discusses"}
+    dev_bodies = {e.article_body for e in dev if e.source == "fnc1"}
+    assert not {e.article_body for e in framed} & dev_bodies
+    # the fact inside a frame comes from a training body: no sentence only dev holds
+    # (boilerplate such as "Disclosure: ..." is in bodies on both sides, and may be one)
+    train_bodies = {e.article_body for e in train if e.source == "fnc1"}
+    train_sentences = {s for body in train_bodies for s in ds._claimable_sentences(body)}
+    dev_only = {s for body in dev_bodies for s in ds._claimable_sentences(body)}
+    dev_only -= train_sentences
+    assert dev_only
+    assert not [e.comment for e in framed if any(s in e.comment for s in dev_only)]
+    # every frame wraps a fact; the seed comment's wording is in none of them
+    frames = ds._comment_frames()
+    assert all("{fact}" in f for kind in frames.values() for f in kind["frames"])
+    assert not [f for kind in frames.values() for f in kind["frames"] if "mention" in f]
+
+
+@needs_data
 def test_grounding_labels_groups_and_balance() -> None:
     train, dev = ds.load_grounding(limit_per_source=LIMIT)
     assert train and dev

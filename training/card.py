@@ -163,6 +163,8 @@ def write_card(out: Path, pipeline: dict, report: dict) -> None:
                     f"- `{f['file']}` sha256 `{f['sha256'][:16]}…` from {f['repository']}@"
                     f"{f['commit'][:10]} ({f['license']})"
                 )
+        for f in datasets.own_files(task):
+            lines.append(f"- `{f['file']}` sha256 `{f['sha256'][:16]}…`, written for rebut")
         lines.append("")
     lines += [
         "## Training configuration",

@@ -573,10 +573,104 @@ def _stance_perspectrum(root: Path) -> Split[StanceExample]:
 def load_stance(
     data_dir: Path | str | None = None, *, limit_per_source: int | None = None
 ) -> Split[StanceExample]:
-    """FNC-1 (UKP training data), ARC and Perspectrum -> (train, dev)."""
+    """FNC-1 (UKP training data), ARC, Perspectrum and framed comments on FNC-1 training
+    bodies (train only) -> (train, dev)."""
     root = _root(data_dir)
-    parts = [_stance_fnc(root), _stance_arc(root), _stance_perspectrum(root)]
+    parts = [
+        _stance_fnc(root),
+        _stance_arc(root),
+        _stance_perspectrum(root),
+        _stance_synthetic(root, limit_per_source),
+    ]
     return _assemble(parts, limit_per_source)
+
+
+# --------------------------------------------------------------------------- stance: synthetic
+
+COMMENT_FRAMES = Path(__file__).resolve().parents[1] / "data" / "stance" / "comment_frames.json"
+SYNTH_STANCE_PER_BODY = 2  # framed comments per FNC-1 training body, each of its own kind
+
+
+@lru_cache(maxsize=1)
+def _comment_frames() -> dict[str, dict]:
+    frames = json.loads(COMMENT_FRAMES.read_text(encoding="utf-8"))
+    return {kind: v for kind, v in frames.items() if kind != "about"}
+
+
+_CONNECTIVE = re.compile(r"^(?:But|And|So|Yet|Still|However,|Meanwhile,)\s+(?=\S)")
+
+
+def _framed(frame: str, fact: str, body: str) -> str:
+    """`fact` put into `frame`, without a leading "But"/"And" that tied it to its own
+    article. Mid-sentence, a fact that opens with a common word ("The", "It", or one the
+    body also writes in lower case) loses its capital; a name keeps it."""
+    fact = _CONNECTIVE.sub("", fact)
+    fact = fact[0].upper() + fact[1:]
+    head = frame.split("{fact}")[0]
+    first = fact.split(" ", 1)[0]
+    common = first in _NOT_NAME or re.search(rf"\b{re.escape(first.lower())}\b", body)
+    if head and not head.rstrip().endswith((".", ":", "?", "!")) and common:
+        fact = fact[0].lower() + fact[1:]
+    return frame.replace("{fact}", fact)
+
+
+def _stance_synthetic(root: Path, limit: int | None) -> Split[StanceExample]:
+    """Comments that take a side by how they frame a fact, against FNC-1 training bodies:
+    the rebuttals real readers write most ("the article leaves out that ...", "wrong, it
+    was ...") are rare in FNC-1, ARC and Perspectrum, whose disputes deny a headline
+    (data/cards/stance.md). Frames are data/stance/comment_frames.json, written for rebut;
+    facts come from the grounding synthesis: a same-story sentence this body lacks
+    (omission, addition), a perturbed body sentence (correction), a body sentence
+    (agreement). Dev groups are skipped, so dev bodies stay unseen; rows are train only."""
+    bodies, _, cluster = _fnc(root)
+    ids = sorted(bodies, key=lambda b: _hash(f"stance-synth:{b}"))
+    if limit is not None:
+        ids = ids[: max(30, 2 * limit)]
+    same_topic: dict[str, list[str]] = defaultdict(list)
+    for body_id in ids:
+        same_topic[cluster.get(body_id, body_id)].append(body_id)
+    frames = _comment_frames()
+    train: list[StanceExample] = []
+    for body_id in ids:
+        topic = cluster.get(body_id, body_id)
+        group = f"fnc1:claim{topic}"
+        if in_dev(group, DEV_PERCENT):
+            continue
+        body = bodies[body_id]
+        rng = random.Random(f"{SYNTH_SEED}:stance:{body_id}")
+        others = [bodies[b] for b in same_topic[topic] if b != body_id]
+        own = list(_claimable_sentences(body))
+        rng.shuffle(own)
+        kinds = sorted(frames)
+        rng.shuffle(kinds)
+        made = 0
+        for kind in kinds:
+            if made == SYNTH_STANCE_PER_BODY:
+                break
+            fact = _stance_fact(kind, body, own, others, group, rng)
+            if fact is None:
+                continue
+            comment = _framed(rng.choice(frames[kind]["frames"]), fact, body)
+            label = frames[kind]["label"]
+            train.append(StanceExample(comment, "", body, label, "rebut_frames", group))
+            made += 1
+    return train, []
+
+
+def _stance_fact(
+    kind: str, body: str, own: list[str], others: list[str], group: str, rng: random.Random
+) -> str | None:
+    if kind in ("omission", "addition"):
+        found = _from_other_body(body, others, group, rng, per_body=1)
+        return found[0].claim if found else None
+    if kind == "agreement":
+        return own[0] if own else None
+    for sentence in own[:5]:  # correction: the first body sentence a perturbation changes
+        for _, perturb in rng.sample(_PERTURBATIONS, len(_PERTURBATIONS)):
+            changed = perturb(sentence, body, rng)
+            if changed:
+                return changed
+    return None
 
 
 # --------------------------------------------------------------------------- grounding: human
@@ -1076,6 +1170,22 @@ def source_files(task: str, data_dir: Path | str | None = None) -> list[dict[str
         if entry["folder"] in _TASK_FOLDERS[task]
         for f in entry["files"]
         if f["file"].endswith(_DATA_SUFFIXES) and f["file"] not in skip
+    ]
+
+
+_REPO = Path(__file__).resolve().parents[1]
+# files written for rebut that a task's training rows are built from (besides ../shared)
+_OWN_FILES: dict[str, tuple[str, ...]] = {
+    "moderation": ("data/fairness/identity.json",),
+    "stance": ("data/stance/comment_frames.json",),
+}
+
+
+def own_files(task: str) -> list[dict[str, str]]:
+    """The files under data/ that `task`'s training rows are built from, with sha256."""
+    return [
+        {"file": name, "sha256": hashlib.sha256((_REPO / name).read_bytes()).hexdigest()}
+        for name in _OWN_FILES.get(task, ())
     ]
 
 
