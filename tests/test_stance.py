@@ -42,3 +42,23 @@ def test_a_comment_that_restates_the_article_agrees_or_discusses(pipeline, artic
 def test_the_seed_comment_disputes_the_article(pipeline, article, seed) -> None:
     result = pipeline.score(CommentIn(id="seed", text=seed[1]["text"]), article)
     assert result.stance is not None and result.stance.label == "disputes", result.stance
+
+
+# Rebuttals by addition in wordings that no training frame uses (data/stance/
+# comment_frames.json): model 0.5.4 learned its frames only partly and calls these
+# `discusses`; a pass that learned them got these right but lost the football comment
+# above (data/cards/stance.md). strict: the day a model gets them, the mark comes off.
+@pytest.mark.xfail(strict=True, reason="model 0.5.4 calls rebuttals by addition 'discusses'")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What they won't print is that the town was emptied of civilians a week before the attack.",
+        "Nothing in this report about the rebels shelling the nearby villages for weeks "
+        "beforehand.",
+    ],
+)
+def test_a_comment_that_adds_what_the_article_leaves_out_disputes(
+    pipeline: Pipeline, article, text
+) -> None:
+    result = pipeline.score(CommentIn(id="adds", text=text), article)
+    assert result.stance is not None and result.stance.label == "disputes", result.stance
