@@ -587,7 +587,8 @@ def load_stance(
 
 # --------------------------------------------------------------------------- stance: synthetic
 
-COMMENT_FRAMES = Path(__file__).resolve().parents[1] / "data" / "stance" / "comment_frames.json"
+_REPO = Path(__file__).resolve().parents[1]
+COMMENT_FRAMES = _REPO / "data" / "stance" / "comment_frames.json"
 SYNTH_STANCE_PER_BODY = 2  # framed comments per FNC-1 training body, each of its own kind
 
 
@@ -660,6 +661,8 @@ def _stance_synthetic(root: Path, limit: int | None) -> Split[StanceExample]:
 def _stance_fact(
     kind: str, body: str, own: list[str], others: list[str], group: str, rng: random.Random
 ) -> str | None:
+    """The sentence a frame of `kind` wraps (`own`: this body's claimable sentences,
+    shuffled; `others`: same-story bodies), or None where the body offers none."""
     if kind in ("omission", "addition"):
         found = _from_other_body(body, others, group, rng, per_body=1)
         return found[0].claim if found else None
@@ -1173,19 +1176,21 @@ def source_files(task: str, data_dir: Path | str | None = None) -> list[dict[str
     ]
 
 
-_REPO = Path(__file__).resolve().parents[1]
 # files written for rebut that a task's training rows are built from (besides ../shared)
-_OWN_FILES: dict[str, tuple[str, ...]] = {
-    "moderation": ("data/fairness/identity.json",),
-    "stance": ("data/stance/comment_frames.json",),
+_OWN_FILES: dict[str, tuple[Path, ...]] = {
+    "moderation": (_REPO / "data" / "fairness" / "identity.json",),
+    "stance": (COMMENT_FRAMES,),
 }
 
 
 def own_files(task: str) -> list[dict[str, str]]:
     """The files under data/ that `task`'s training rows are built from, with sha256."""
     return [
-        {"file": name, "sha256": hashlib.sha256((_REPO / name).read_bytes()).hexdigest()}
-        for name in _OWN_FILES.get(task, ())
+        {
+            "file": path.relative_to(_REPO).as_posix(),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
+        for path in _OWN_FILES.get(task, ())
     ]
 
 
