@@ -81,6 +81,9 @@ class MultiHeadClassifier:
             for head in self.heads_.values()
             for b in head.blends
         }
+        for head in self.heads_.values():
+            for b in head.blends:
+                self.ngrams_[b.onnx_file].column(b.label)  # the graph holds the label
         # one tokenizer per truncation length: a pass made for one head truncates as
         # that head was trained
         self.tokenizers_ = {
@@ -141,8 +144,14 @@ class MultiHeadClassifier:
             for task, head in self.heads_.items():
                 if for_task not in (None, task):  # a pass made for another head
                     continue
+                # one pass per graph, however many of its labels are blended
+                ngram = {
+                    f: self.ngrams_[f].predict(texts) for f in {b.onnx_file for b in head.blends}
+                }
                 for b in head.blends:
                     k = head.labels.index(b.label)
-                    ngram = self.ngrams_[b.onnx_file].predict(texts)
-                    out[task][:, k] = blend_logits(out[task][:, k], ngram, b.weight)
+                    column = ngram[b.onnx_file][:, self.ngrams_[b.onnx_file].column(b.label)]
+                    out[task][:, k] = blend_logits(
+                        out[task][:, k], column, b.weight, b.scale, b.bias
+                    )
         return out

@@ -220,7 +220,7 @@ def check_seed_result(
 # 0.12. strict: once a model gets it right this test fails, so the marker comes off and
 # the check is a plain assertion again.
 SEED_STANCE_XFAIL = pytest.mark.xfail(
-    strict=True, reason="stance models 0.3 to 0.5.4 call the seed 'discusses' (issue 5)"
+    strict=True, reason="stance models 0.3 to 0.5.5 call the seed 'discusses' (issue 5)"
 )
 
 

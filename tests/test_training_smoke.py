@@ -37,10 +37,12 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     # bfloat16 where this CPU multiplies it natively (AMX, AVX512-BF16), else float32
     precision = "bf16 autocast" if bf16_autocast("cpu") else "fp32"
     assert {report["training"][m]["precision"] for m in ("text", "pair")} == {precision}
-    # the spam n-gram model was fitted; a dev split this small cannot choose its weight
+    # the n-gram model was fitted for spam at least; a dev split this small cannot choose
+    # its weights, and the graph is written only when some attribute blends it
     blend = metrics["moderation"]["ngram"]
-    assert blend["label"] == "spam" and blend["train_examples"] > 0
-    assert (blend["weight"] > 0) == (run / "model" / "text" / blend["onnx_file"]).is_file()
+    assert "spam" in blend["labels"] and blend["train_examples"] > 0
+    blended = any(chosen["weight"] > 0 for chosen in blend["labels"].values())
+    assert blended == (run / "model" / "text" / blend["onnx_file"]).is_file()
     assert metrics["stance"]["fnc1_uncapped"]["pairs"] == 12  # --limit-per-source
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")

@@ -36,14 +36,27 @@ def _figures(block: dict, indent: str = "") -> list[str]:
                 else:
                     figures = str(sub)
                 lines.append(f"{indent}  - {name}: {figures}")
-        elif key == "ngram" and value.get("weight"):
-            by_weight = ", ".join(f"{w} {f}" for w, f in value["cv_f1_by_weight"].items())
+        elif key == "ngram" and value.get("sha256"):
+            blended = {k: v for k, v in value["labels"].items() if v["weight"]}
             lines.append(
-                f"{indent}- n-gram blend: {value['label']} blended with `text/"
+                f"{indent}- n-gram blend: {', '.join(blended)} blended with `text/"
                 f"{value['onnx_file']}` (sha256 `{value['sha256']}…`, "
-                f"{value['train_examples']:,} training rows) at weight {value['weight']} in "
-                f"log-odds; 5-fold cross-validated dev F1 by weight: {by_weight}"
+                f"{value['train_examples']:,} training rows) in log-odds; per attribute, "
+                "the weight and its 5-fold cross-validated dev score by weight:"
             )
+            for label, chosen in value["labels"].items():
+                scores = chosen.get(f"cv_{chosen.get('by')}_by_weight", {})
+                by_weight = ", ".join(f"{w} {f}" for w, f in scores.items())
+                platt = (
+                    f"; then Platt scale {chosen['scale']}, bias {chosen['bias']}"
+                    if "scale" in chosen
+                    else ""
+                )
+                lines.append(
+                    f"{indent}  - {label}: weight {chosen['weight']}"
+                    + (f"; {chosen['by']}: {by_weight}" if by_weight else "")
+                    + platt
+                )
         elif key == "confusion_matrix":
             lines.append(
                 f"{indent}- confusion matrix (rows true, columns predicted, "

