@@ -91,6 +91,26 @@ def test_framed_stance_rows_are_train_only_and_read_no_dev_body() -> None:
 
 
 @needs_data
+def test_offtopic_stance_rows_are_real_train_comments_beside_train_bodies() -> None:
+    train, dev = ds.load_stance()
+    offtopic = [e for e in train if e.source == "rebut_offtopic"]
+    assert len(offtopic) > 500 and {e.label for e in offtopic} == {"unrelated"}
+    assert not [e for e in dev if e.source == "rebut_offtopic"]
+    dev_bodies = {e.article_body for e in dev if e.source == "fnc1"}
+    assert not {e.article_body for e in offtopic} & dev_bodies
+    # each comment is a non-abusive comment of a moderation *train* split, used once
+    moderation_train, moderation_dev = ds.load_moderation()
+    clean_train = {
+        e.text
+        for e in moderation_train
+        if e.source in ds.OFFTOPIC_SOURCES and not e.labels["toxicity"]
+    }
+    comments = [e.comment for e in offtopic]
+    assert set(comments) <= clean_train and len(set(comments)) == len(comments)
+    assert not set(comments) & {e.text for e in moderation_dev}
+
+
+@needs_data
 def test_grounding_labels_groups_and_balance() -> None:
     train, dev = ds.load_grounding(limit_per_source=LIMIT)
     assert train and dev

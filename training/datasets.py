@@ -573,14 +573,15 @@ def _stance_perspectrum(root: Path) -> Split[StanceExample]:
 def load_stance(
     data_dir: Path | str | None = None, *, limit_per_source: int | None = None
 ) -> Split[StanceExample]:
-    """FNC-1 (UKP training data), ARC, Perspectrum and framed comments on FNC-1 training
-    bodies (train only) -> (train, dev)."""
+    """FNC-1 (UKP training data), ARC, Perspectrum, and framed comments and off-topic
+    reader comments on FNC-1 training bodies (train only) -> (train, dev)."""
     root = _root(data_dir)
     parts = [
         _stance_fnc(root),
         _stance_arc(root),
         _stance_perspectrum(root),
         _stance_synthetic(root, limit_per_source),
+        _stance_offtopic(root, limit_per_source),
     ]
     return _assemble(parts, limit_per_source)
 
@@ -655,6 +656,43 @@ def _stance_synthetic(root: Path, limit: int | None) -> Split[StanceExample]:
             label = frames[kind]["label"]
             train.append(StanceExample(comment, "", body, label, "rebut_frames", group))
             made += 1
+    return train, []
+
+
+# real comments about something else: Wikipedia talk pages, news sites' own threads, music
+# videos; non-abusive, so that `unrelated` is not learned as "abusive"
+OFFTOPIC_SOURCES = ("jigsaw", "civil_comments_spans", "youtube_spam")
+OFFTOPIC_WORDS = (6, 60)
+
+
+def _stance_offtopic(root: Path, limit: int | None) -> Split[StanceExample]:
+    """Reader comments from the moderation sources' *train* splits beside FNC-1 training
+    bodies, labelled `unrelated`: one per body, for half the bodies. FNC-1's unrelated
+    pairs are a headline against another story's body, so a model trained on them and on
+    framed comments calls a chatty comment about football under a war report `discusses`
+    (data/cards/stance.md); these are comments as readers write them, about other things.
+    Dev groups are skipped; rows are train only."""
+    comments = sorted(
+        {
+            e.text
+            for e in load_moderation(root, limit_per_source=limit)[0]
+            if e.source in OFFTOPIC_SOURCES
+            and not any(e.labels.get(a) for a in ("toxicity", "insult", "threat", "profanity"))
+            and OFFTOPIC_WORDS[0] <= len(e.text.split()) <= OFFTOPIC_WORDS[1]
+        },
+        key=lambda t: _hash(f"stance-offtopic:{t}"),
+    )
+    bodies, _, cluster = _fnc(root)
+    ids = sorted(bodies, key=lambda b: _hash(f"stance-offtopic:{b}"))
+    ids = ids[: len(ids) // 2] if limit is None else ids[: max(15, limit)]
+    train: list[StanceExample] = []
+    for body_id, comment in zip(ids, comments):
+        group = f"fnc1:claim{cluster.get(body_id, body_id)}"
+        if in_dev(group, DEV_PERCENT):
+            continue
+        train.append(
+            StanceExample(comment, "", bodies[body_id], "unrelated", "rebut_offtopic", group)
+        )
     return train, []
 
 
