@@ -213,17 +213,6 @@ def check_seed_result(
     assert result["moderation"]["flagged"] is False, result["moderation"]
 
 
-# The stance head of model 0.3 (the fine-tuned `pair` model; dev macro-F1 0.70) calls the
-# seed "discusses" (p 0.48; disputes 0.17): its training pairs (FNC-1, ARC, Perspectrum)
-# hold few rebuttals that argue by adding facts. 0.5.4 added framed comments that do
-# (data/stance/comment_frames.json) but learned them only partly: discusses 0.73, disputes
-# 0.12. strict: once a model gets it right this test fails, so the marker comes off and
-# the check is a plain assertion again.
-SEED_STANCE_XFAIL = pytest.mark.xfail(
-    strict=True, reason="stance models 0.3 to 0.5.5 call the seed 'discusses' (issue 5)"
-)
-
-
 @pytest.fixture(scope="session")
 def check() -> CheckResult:
     return check_result

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AUTH_HEADERS, SEED_STANCE_XFAIL
+from conftest import AUTH_HEADERS
 
 SCORE = "/v1/comments:score"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # what conftest gives the server
@@ -50,7 +50,6 @@ def test_seed_scored_with_inline_article(
     assert response.json()["article_id"] == article["id"]
 
 
-@SEED_STANCE_XFAIL
 def test_seed_stance_is_disputes(
     client: httpx.Client, seed: tuple[dict[str, Any], dict[str, Any]]
 ) -> None:

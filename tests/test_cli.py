@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AUTH_HEADERS, SEED_STANCE_XFAIL
+from conftest import AUTH_HEADERS
 
 CheckResult = Callable[..., None]
 
@@ -106,7 +106,6 @@ def test_seed_result_meets_the_contract(
     check(results["solo"], "The mayor resigned in 2019. Good riddance.", None)
 
 
-@SEED_STANCE_XFAIL
 def test_seed_stance_is_disputes(
     batch_run: tuple[Path, subprocess.CompletedProcess[str]],
     seed: tuple[dict[str, Any], dict[str, Any]],

@@ -4,7 +4,6 @@ seed article (a report on the assault on Qusayr)."""
 from __future__ import annotations
 
 import pytest
-from conftest import SEED_STANCE_XFAIL
 
 from model import ArticleIn, CommentIn, Pipeline
 
@@ -38,26 +37,26 @@ def test_a_comment_that_restates_the_article_agrees_or_discusses(pipeline, artic
     assert result.stance is not None and result.stance.label in ("agrees", "discusses")
 
 
-@SEED_STANCE_XFAIL
 def test_the_seed_comment_disputes_the_article(pipeline, article, seed) -> None:
     result = pipeline.score(CommentIn(id="seed", text=seed[1]["text"]), article)
     assert result.stance is not None and result.stance.label == "disputes", result.stance
 
 
 # Rebuttals by addition in wordings that no training frame uses (data/stance/
-# comment_frames.json): model 0.5.4 learned its frames only partly and calls these
-# `discusses`; a pass that learned them got these right but lost the football comment
-# above (data/cards/stance.md). strict: the day a model gets them, the mark comes off.
-@pytest.mark.xfail(
-    strict=True,
-    reason="models 0.5.4 and 0.5.5 (the same pair model) call rebuttals by addition 'discusses'",
-)
+# comment_frames.json). Model 0.5.6 gets the first; the second ("Nothing in this report
+# about ...") it still calls `discusses` (0.52 against `disputes` 0.27). strict: the day
+# a model gets it, the mark comes off.
 @pytest.mark.parametrize(
     "text",
     [
         "What they won't print is that the town was emptied of civilians a week before the attack.",
-        "Nothing in this report about the rebels shelling the nearby villages for weeks "
-        "beforehand.",
+        pytest.param(
+            "Nothing in this report about the rebels shelling the nearby villages for weeks "
+            "beforehand.",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 0.5.6 calls this rebuttal by addition 'discusses'"
+            ),
+        ),
     ],
 )
 def test_a_comment_that_adds_what_the_article_leaves_out_disputes(
