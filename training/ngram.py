@@ -204,27 +204,21 @@ def add_to_text_model(
     texts = [r["a"] for r in dev_rows]
     head_model = MultiHeadClassifier(text_dir).load()
     normalised = [normalize_for_moderation(t) for t in texts]
-    heads_p = head_model.predict(normalised, for_task="moderation")["moderation"]
+    head_p = head_model.predict(normalised, for_task="moderation")["moderation"]
     ngram_p = probabilities(pipeline, texts)
     for label in fittable:
         known, y = labelled(dev_rows, label)
-        head = heads_p[known, list(ATTRIBUTES).index(label)]
+        head = head_p[known, list(ATTRIBUTES).index(label)]
         ngram = ngram_p[known, fittable.index(label)]
         by = "f1" if label in BY_F1 else "roc_auc"
-        if min(np.bincount(y, minlength=2)) >= FOLDS:
-            report["labels"][label] = choose_weight(y, head, ngram, by, seed)
-        else:  # a smoke run's dev split cannot choose a weight
+        if min(np.bincount(y, minlength=2)) < FOLDS:  # a smoke run's dev split cannot choose
             report["labels"][label] = {"weight": 0.0, "note": f"< {FOLDS} dev rows of a class"}
+            continue
+        chosen = choose_weight(y, head, ngram, by, seed)
+        if chosen["weight"] > 0 and by == "roc_auc":  # spam's cut was chosen on the raw blend
+            chosen.update(platt_scaling(y, blend_logits(head, ngram, chosen["weight"])))
+        report["labels"][label] = chosen
     blended = [lab for lab in fittable if report["labels"][lab]["weight"] > 0]
-    for label in blended:
-        if label not in BY_F1:  # spam's weight and cut were chosen on the raw blend
-            known, y = labelled(dev_rows, label)
-            k = list(ATTRIBUTES).index(label)
-            raw = blend_logits(
-                heads_p[known, k], ngram_p[known, fittable.index(label)],
-                report["labels"][label]["weight"],
-            )  # fmt: skip
-            report["labels"][label].update(platt_scaling(y, raw))
     if blended:
         export(keep_labels(pipeline, fittable, blended), blended, text_dir / ONNX_FILE)
         report["sha256"] = file_sha256(text_dir / ONNX_FILE)[:16]
