@@ -129,8 +129,9 @@ def blend_ngram(
         # fitted in this run onto a kept head, whose fp32 graph is not here to blend
         return {
             "ngram": report,
-            "provenance": "The n-gram blend was added to the kept text model in this run; "
-            "the fp32 figures are the kept head's alone, without it.",
+            "provenance": f"The n-gram blend was added to the kept text model by the run "
+            f"that made model {cfg.version}; the fp32 figures are the kept head's alone, "
+            "without it.",
         }
     return {"ngram": report}
 
