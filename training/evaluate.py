@@ -64,13 +64,15 @@ def pick_flag_thresholds(
             return 0.0
         return float(f1_score(y[labelled, k] >= 0.5, p[labelled, k] >= t, zero_division=0))
 
+    # an attribute's own F1 at a cut does not depend on the other cuts: computed once
+    f1_at = [[own_f1(k, t) for t in grid] for k in range(len(names))]
     for _ in range(3):
         for k in range(len(names)):
             scores = []
-            for t in grid:
+            for i, t in enumerate(grid):
                 trial = cut.copy()
                 trial[k] = t
-                scores.append((correct(trial), own_f1(k, t)))
+                scores.append((correct(trial), f1_at[k][i]))
             cut[k] = grid[max(range(len(grid)), key=lambda i: scores[i])]
     return {name: float(cut[k]) for k, name in enumerate(names)}
 
