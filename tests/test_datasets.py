@@ -57,6 +57,32 @@ def test_checkworthy_labels_and_no_shared_text() -> None:
 
 
 @needs_data
+def test_news_facts_and_opinions_keep_their_benchmarks_splits() -> None:
+    train, dev = ds.load_checkworthy()
+    sides = (("train", train), ("dev", dev))
+    facts = {s: [e for e in part if e.source == "rebut_news_facts"] for s, part in sides}
+    opinions = {s: [e for e in part if e.source == "rebut_opinions"] for s, part in sides}
+    assert len(facts["train"]) > 1000 and facts["dev"]
+    assert {e.label for e in facts["train"] + facts["dev"]} == {1}
+    assert {e.label for e in opinions["train"] + opinions["dev"]} == {0}
+    # a news fact is a sentence of an FNC-1 body on the same side of the stance split
+    _, stance_dev = ds.load_stance()
+    dev_bodies = " ".join(e.article_body for e in stance_dev if e.source == "fnc1")
+    assert all(e.text in dev_bodies for e in facts["dev"])
+    assert not any(e.text in dev_bodies for e in facts["train"])
+    assert not any('"' in e.text or "“" in e.text for e in facts["train"])
+    # an opinion is a Perspectrum claim of its own split; test claims are never read
+    folder = DATA / "stance/perspectrum"
+    split = json.loads((folder / "dataset_split_v1.0.json").read_text())
+    sides_of: dict[str, set[str]] = {}
+    for claim in json.loads((folder / "perspectrum_with_answers_v1.0.json").read_text()):
+        sides_of.setdefault(claim["text"].strip(), set()).add(split[str(claim["cId"])])
+    assert len(opinions["train"]) > 400 and opinions["dev"]
+    assert all("train" in sides_of[e.text] for e in opinions["train"])
+    assert all("dev" in sides_of[e.text] for e in opinions["dev"])
+
+
+@needs_data
 def test_stance_labels_and_groups() -> None:
     train, dev = ds.load_stance()
     assert train and dev

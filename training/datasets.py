@@ -398,7 +398,54 @@ def load_checkworthy(
         if fresh(text):
             side = tweets[1] if r["tweet_id"] in dev_ids else tweets[0]
             side.append(CheckworthyExample(text, int(r["check_worthiness"]), "clef2020_tweets"))
-    return _assemble([claimbuster, clef2019, tweets], limit_per_source, lambda e: _norm(e.text))
+    return _assemble(
+        [claimbuster, clef2019, tweets, _news_facts(_root(data_dir)), _opinions(_root(data_dir))],
+        limit_per_source,
+        lambda e: _norm(e.text),
+    )
+
+
+# a reader's sentence about the story's world: no quotation (an opinion in quotes is the
+# speaker's), no first or second person (the writer's own view or address)
+_PERSONAL = re.compile(r"\b(?:I|I'm|I've|we|we're|us|our|my|me|you|your)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“”‘’]|'\s|\s'")
+
+
+def _news_facts(root: Path) -> Split[CheckworthyExample]:
+    """One sentence of each FNC-1 training body, label 1: a plain statement of who did what,
+    where and when. ClaimBuster counts such "unimportant factual sentences" as not
+    check-worthy, so a model trained on it alone leaves "Mayor John Briggs cut the ribbon"
+    unchecked; a comment that says so about an article is a claim to check against it
+    (data/cards/checkworthy.md). Split by FNC-1 claim cluster, as the stance rows are."""
+    bodies, _, cluster = _fnc(root)
+    pieces: list[tuple[CheckworthyExample, str]] = []
+    for body_id in sorted(bodies, key=lambda b: _hash(f"news-facts:{b}")):
+        plain = [
+            s
+            for s in _claimable_sentences(bodies[body_id])
+            if not _PERSONAL.search(s) and not _QUOTED.search(s) and s[0].isupper()
+        ]
+        if plain:
+            sentence = random.Random(f"{SYNTH_SEED}:news-facts:{body_id}").choice(plain)
+            group = f"fnc1:claim{cluster.get(body_id, body_id)}"
+            pieces.append((CheckworthyExample(sentence, 1, "rebut_news_facts"), group))
+    return _split(pieces, DEV_PERCENT)
+
+
+def _opinions(root: Path) -> Split[CheckworthyExample]:
+    """Perspectrum's debate claims, label 0: statements of what should be or what is good
+    ("Cars should be banned from city centres"), the opinions readers state as facts.
+    Perspectrum's own train and dev claims; its test claims are never read."""
+    folder = root / "stance/perspectrum"
+    claims = json.loads((folder / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
+    split = json.loads((folder / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
+    train: list[CheckworthyExample] = []
+    dev: list[CheckworthyExample] = []
+    for claim in claims:
+        side = {"train": train, "dev": dev}.get(split[str(claim["cId"])])
+        if side is not None:
+            side.append(CheckworthyExample(claim["text"].strip(), 0, "rebut_opinions"))
+    return train, dev
 
 
 # --------------------------------------------------------------------------- FNC-1 / ARC pairs
@@ -1176,7 +1223,7 @@ _TASK_FOLDERS: dict[str, tuple[str, ...]] = {
         "toxicity/olid",
         "spam/youtube",
     ),
-    "checkworthy": ("checkworthy/claimbuster",),
+    "checkworthy": ("checkworthy/claimbuster", "stance/fnc1", "stance/perspectrum"),
     "grounding": (
         "grounding/frank",
         "grounding/frank/articles",

@@ -123,9 +123,11 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float, sources: list
         "accuracy": round(float(accuracy_score(y, pred)), 4),
         "roc_auc": round(float(roc_auc_score(y, p)), 4),
         "threshold": round(threshold, 4),
+        # accuracy too: a source of one label (rebut_opinions: all 0) has no F1 to speak of
         "per_source": {
             s: {
-                "f1": round(float(f1_score(y[src == s], pred[src == s])), 4),
+                "f1": round(float(f1_score(y[src == s], pred[src == s], zero_division=0)), 4),
+                "accuracy": round(float(accuracy_score(y[src == s], pred[src == s])), 4),
                 "n": int((src == s).sum()),
             }
             for s in sorted(set(sources))

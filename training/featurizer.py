@@ -17,7 +17,12 @@ from training.embedding_cache import CachingEncoder
 # CLEF 2019 marks only the sentences journalists chose to check: most plain factual claims
 # are negatives there, against rebut's (ClaimBuster's) definition. It stays in dev, per
 # source, but neither trains the classifier nor sets its threshold (data/cards/checkworthy.md).
-CHECKWORTHY_TRAIN_SOURCES = ("claimbuster", "clef2020_tweets")
+CHECKWORTHY_TRAIN_SOURCES = (
+    "claimbuster",
+    "clef2020_tweets",
+    "rebut_news_facts",  # plain news statements: claims in a comment, whatever ClaimBuster says
+    "rebut_opinions",
+)
 
 
 class Featurizer:
