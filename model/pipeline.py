@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
-from model.claims import clause_parts
+from model.claims import as_statement, clause_parts
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.errors import EmptyText, TextTooLong
@@ -182,14 +182,14 @@ class Pipeline:
         # candidate clauses of every sentence (model/claims.py), scored with the sentences
         parts = [[clause_parts(s) for s in ss] for ss in sentences]
         part_spans = [p for ss in parts for ps in ss for p in ps]
+        part_texts = [as_statement(p.text) for p in part_spans]
         if claim_model is moderator:
             sentence_claim_p = text_p["checkworthy"][:, 1]
-            part_p = claim_model.predict([p.text for p in part_spans], for_task="checkworthy")
-            part_p = part_p["checkworthy"][:, 1]
+            part_p = claim_model.predict(part_texts, for_task="checkworthy")["checkworthy"][:, 1]
         else:
-            claim_p = claim_model.predict(flat + [p.text for p in part_spans], None, "checkworthy")[
-                "checkworthy"
-            ][:, 1]
+            claim_p = claim_model.predict(flat + part_texts, None, "checkworthy")["checkworthy"][
+                :, 1
+            ]
             sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
         attribute_names = moderator.labels("moderation")
         comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
@@ -228,7 +228,7 @@ class Pipeline:
             evidence_text(indexes[claim_rows[r][0]], x)  # type: ignore[arg-type]
             for r, x in zip(grounded, retrievals)
         ]
-        claim_texts = [claim_rows[r][1].text for r in grounded]
+        claim_texts = [_model_text(claim_rows[r]) for r in grounded]
         grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
         stance_p = stance_later.result() if stance_later else stance_model.predict(*stance_args)
         stance_p = stance_p["stance"]
@@ -343,8 +343,14 @@ class Pipeline:
         self, rows: list[tuple[int, Span, float, int | None]], vectors: dict[int, np.ndarray]
     ) -> list[np.ndarray]:
         """Each claim's retrieval vector: its sentence's, or for a clause its own."""
-        clauses = iter(self.encoder_.encode([span.text for _, span, _, j in rows if j is None]))
+        clauses = iter(self.encoder_.encode([_model_text(row) for row in rows if row[3] is None]))
         return [vectors[i][j] if j is not None else next(clauses) for i, _, _, j in rows]
+
+
+def _model_text(row: tuple[int, Span, float, int | None]) -> str:
+    """What the models read of a claim: a sentence as written, a clause ended as one."""
+    _, span, _, sentence = row
+    return span.text if sentence is not None else as_statement(span.text)
 
 
 def _sentences(text: str) -> list[Span]:

@@ -27,6 +27,7 @@ from serve.cli import KEEP_ALIVE_S
 ROOT = Path(__file__).parents[1]
 SEED_DIR = ROOT / "../shared/seed"
 SEED_CLAIM = "Assad's forces did a leaflet drop on the town before the assault"
+SEED_CORRIDOR = "there's a corridor where civilians can leave"
 SERVER_START_TIMEOUT_S = 180  # loading the ONNX models on a cold disk can take a while
 # A PostgreSQL server the tests may make scratch databases on (.ci/run exports it).
 POSTGRES_URL = os.environ.get(
@@ -201,15 +202,19 @@ def check_result(result: dict[str, Any], comment_text: str, article_body: str | 
 def check_seed_result(
     result: dict[str, Any], article: dict[str, Any], comment: dict[str, Any]
 ) -> None:
-    """The seed's known answer: the leaflet drop is not in the article with evidence, and the
-    comment is not abuse. (That it disputes the article is checked apart, in
-    test_seed_stance_is_disputes, while the stance model misses it.)"""
+    """The seed's known answer: the leaflet drop and the corridor, two claims, are not in the
+    article, with evidence, and the comment is not abuse. (Its stance, `disputes`, is
+    checked where the stance is.)"""
     check_result(result, comment["text"], article["body"])
     assert result["comment_id"] == comment["id"]
     claims = [c for c in result["claims"] if SEED_CLAIM in c["text"]]
     assert claims, f"no claim covers {SEED_CLAIM!r}: {[c['text'] for c in result['claims']]}"
     assert claims[0]["status"] == "not_in_article", claims[0]
     assert claims[0]["evidence"], "a not_in_article claim still shows the closest passages"
+    # "... before the assault so the rebels surrender and there's a corridor ...": two claims
+    corridor = [c for c in result["claims"] if SEED_CORRIDOR in c["text"]]
+    assert corridor and corridor[0] is not claims[0] and SEED_CLAIM not in corridor[0]["text"]
+    assert corridor[0]["status"] == "not_in_article", corridor[0]
     assert result["moderation"]["flagged"] is False, result["moderation"]
 
 

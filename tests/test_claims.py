@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.claims import clause_parts
+from model.claims import as_statement, clause_parts
 from model.sentences import split_sentences
 
 
@@ -58,3 +58,19 @@ def test_offsets_point_into_the_comment_not_the_sentence() -> None:
         "The bridge cost four million pounds",
         "it opened three years late.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("clause", "statement"),
+    [
+        ("The army dropped leaflets on the town", "The army dropped leaflets on the town."),
+        (
+            "there is a corridor where civilians can leave.",
+            "there is a corridor where civilians can leave.",
+        ),
+        ('He said it was "a disgrace"', 'He said it was "a disgrace"'),
+        ("Did the army warn anyone?", "Did the army warn anyone?"),
+    ],
+)
+def test_a_clause_reads_as_a_sentence_to_the_models(clause: str, statement: str) -> None:
+    assert as_statement(clause) == statement
