@@ -356,7 +356,8 @@ def load_checkworthy(
     A sentence in several sources keeps its first label, in that order: ClaimBuster's
     definition (check-worthy factual sentence) is rebut's; CLEF 2019 marks only the
     sentences journalists chose to check."""
-    folder = _root(data_dir) / "checkworthy/claimbuster"
+    root = _root(data_dir)
+    folder = root / "checkworthy/claimbuster"
     seen: set[str] = set()
 
     def fresh(text: str) -> bool:
@@ -399,14 +400,15 @@ def load_checkworthy(
             side = tweets[1] if r["tweet_id"] in dev_ids else tweets[0]
             side.append(CheckworthyExample(text, int(r["check_worthiness"]), "clef2020_tweets"))
     return _assemble(
-        [claimbuster, clef2019, tweets, _news_facts(_root(data_dir)), _opinions(_root(data_dir))],
+        [claimbuster, clef2019, tweets, _news_facts(root), _opinions(root)],
         limit_per_source,
         lambda e: _norm(e.text),
     )
 
 
 # a reader's sentence about the story's world: no quotation (an opinion in quotes is the
-# speaker's), no first or second person (the writer's own view or address)
+# speaker's; a curly apostrophe looks like a closing quote and drops its sentence too), no
+# first or second person (the writer's own view or address)
 _PERSONAL = re.compile(r"\b(?:I|I'm|I've|we|we're|us|our|my|me|you|your)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”‘’]|'\s|\s'")
 
