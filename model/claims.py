@@ -42,9 +42,9 @@ def as_statement(clause: str) -> str:
     """A clause as the models read it: ended like the sentences they were trained on.
 
     A clause cut before "and" has no full stop, and the check-worthiness and grounding
-    models read one without it as another kind of text: the seed's leaflet clause was
-    `supported` 0.55 without it and `not_in_article` 0.83 with it. The claim's span
-    stays the clause as written."""
+    models read one without it as another kind of text: the pair model called the seed's
+    leaflet clause `contradicted` (0.68) without it and `not_in_article` (0.91) with it.
+    The claim's span stays the clause as written."""
     return clause if clause[-1:] in ".!?\"”’')" else f"{clause}."
 
 
