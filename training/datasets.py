@@ -438,15 +438,11 @@ def _opinions(root: Path) -> Split[CheckworthyExample]:
     """Perspectrum's debate claims, label 0: statements of what should be or what is good
     ("Cars should be banned from city centres"), the opinions readers state as facts.
     Perspectrum's own train and dev claims; its test claims are never read."""
-    folder = root / "stance/perspectrum"
-    claims = json.loads((folder / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
-    split = json.loads((folder / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
     train: list[CheckworthyExample] = []
     dev: list[CheckworthyExample] = []
-    for claim in claims:
-        side = {"train": train, "dev": dev}.get(split[str(claim["cId"])])
-        if side is not None:
-            side.append(CheckworthyExample(claim["text"].strip(), 0, "rebut_opinions"))
+    for claim, split in _perspectrum_claims(root):
+        side = train if split == "train" else dev
+        side.append(CheckworthyExample(claim["text"].strip(), 0, "rebut_opinions"))
     return train, dev
 
 
@@ -590,18 +586,22 @@ def _stance_arc(root: Path) -> Split[StanceExample]:
     return build(train), build(dev)
 
 
-def _stance_perspectrum(root: Path) -> Split[StanceExample]:
+def _perspectrum_claims(root: Path) -> list[tuple[dict, str]]:
+    """Perspectrum's claims with their split ("train" or "dev"); the benchmark's test
+    claims are left out here, so no loader sees them."""
     folder = root / "stance/perspectrum"
     claims = json.loads((folder / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
-    pool = json.loads((folder / "perspective_pool_v1.0.json").read_text(encoding="utf-8"))
-    text = {p["pId"]: p["text"].strip() for p in pool}
     split = json.loads((folder / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
+    return [(c, split[str(c["cId"])]) for c in claims if split[str(c["cId"])] in ("train", "dev")]
+
+
+def _stance_perspectrum(root: Path) -> Split[StanceExample]:
+    pool_file = root / "stance/perspectrum/perspective_pool_v1.0.json"
+    text = {p["pId"]: p["text"].strip() for p in json.loads(pool_file.read_text(encoding="utf-8"))}
     train: list[StanceExample] = []
     dev: list[StanceExample] = []
-    for claim in claims:
-        side = {"train": train, "dev": dev}.get(split[str(claim["cId"])])
-        if side is None:  # the benchmark's test claims
-            continue
+    for claim, split in _perspectrum_claims(root):
+        side = train if split == "train" else dev
         seen = set()
         for cluster in claim["perspectives"]:
             if cluster["stance_label_5"] == "NO_MAJORITY_LABEL":  # raters split: no gold
