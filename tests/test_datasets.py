@@ -44,7 +44,39 @@ def test_moderation_labels_and_groups() -> None:
         "davidson",
         "olid",
         "youtube_spam",
+        "reader_comments",
     }
+
+
+@needs_data
+def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
+    train, dev = ds.load_moderation()
+    comments = {
+        s: [e for e in part if e.source == "reader_comments"]
+        for s, part in (("train", train), ("dev", dev))
+    }
+    assert len(comments["train"]) > 3000 and comments["dev"]
+    for e in comments["train"] + comments["dev"]:
+        assert e.labels["spam"] == e.labels["toxicity"] == e.labels["profanity"] == 0.0
+        assert e.labels["insult"] is None  # the pages allow calling a politician a joke
+    # a comment's group is its claim cluster in the stance split, so it sits on the same
+    # side there (stance caps unrelated pairs, so not every comment is a stance example)
+    stance_train, stance_dev = ds.load_stance()
+    stance_dev_groups = {e.group for e in stance_dev if e.source == "arc"}
+    stance_train_groups = {e.group for e in stance_train if e.source == "arc"}
+    assert {e.group for e in comments["dev"]} & stance_dev_groups
+    assert not {e.group for e in comments["dev"]} & stance_train_groups
+    assert {e.group for e in comments["train"]} & stance_train_groups
+    assert not {e.group for e in comments["train"]} & stance_dev_groups
+    # only comments that ARC's training file pairs with a claim
+    paired = {r["Body ID"] for r in ds._rows(DATA / "stance/arc/arc_stances_train.csv")}
+    texts = {
+        r["Body ID"]: r["articleBody"].strip() for r in ds._rows(DATA / "stance/arc/arc_bodies.csv")
+    }
+    unpaired = {t for b, t in texts.items() if b not in paired} - {
+        t for b, t in texts.items() if b in paired
+    }
+    assert unpaired and not unpaired & {e.text for e in comments["train"] + comments["dev"]}
 
 
 @needs_data

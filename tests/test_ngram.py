@@ -71,6 +71,21 @@ def test_ngram_onnx_matches_scikit_learn(rows: tuple, tmp_path: Path) -> None:
     assert np.abs(got[:, 0] - got[:, 1]).max() > 0.1
 
 
+def test_fitted_vocabularies_keep_no_ngram_without_its_shorter_ones(rows: tuple) -> None:
+    """At max_features' cut, ties kept n-grams whose shorter n-grams were dropped, and the
+    graph then missed them (up to 0.03 off scikit-learn once ARC's comments joined the
+    rows): `fit` drops such orphans and fits again."""
+    from training import ngram
+
+    train, _ = rows
+    texts = [ngram.model_text(r["a"]) for r in train]
+    capped = ngram.make_features().fit(texts)
+    assert any(ngram._orphans(set(v.vocabulary_), v.analyzer) for _, v in capped.transformer_list)
+    features = ngram.fit(train, ["spam"]).named_steps["features"]
+    for _, vectorizer in features.transformer_list:
+        assert not ngram._orphans(set(vectorizer.vocabulary_), vectorizer.analyzer)
+
+
 def test_the_parity_check_catches_what_skl2onnx_converts_wrongly(
     rows: tuple, tmp_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ def _figures(block: dict, indent: str = "") -> list[str]:
         ):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")
-        elif key in ("per_source", "per_attribute", "per_label_f1"):
+        elif key in ("per_source", "per_attribute", "per_label_f1", "flagged_by_source"):
             lines.append(f"{indent}- {key}:")
             for name, sub in value.items():
                 if isinstance(sub, dict):

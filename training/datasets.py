@@ -336,12 +336,50 @@ def _youtube(root: Path) -> Split[ModerationExample]:
     return _split(((e, e.group) for e in examples.values()), SMALL_DEV_PERCENT)
 
 
+_MODERATED = _labels(
+    toxicity=0.0,
+    severe_toxicity=0.0,
+    threat=0.0,
+    identity_attack=0.0,
+    profanity=0.0,
+    spam=0.0,
+)
+
+
+def _reader_comments(root: Path) -> Split[ModerationExample]:
+    """ARC's reader comments (a newspaper's moderated debate pages): not spam, not abuse.
+
+    The only spam data is YouTube's, where "subscribe" means self-promotion; under a news
+    story it means a reader's subscription ("I am cancelling my subscription over this"),
+    and model 0.5.7 flagged such comments as spam. It also flagged half of them as toxic:
+    the only other news comments (Civil Comments spans) are all toxic, so the model had
+    learnt that a long news comment is toxic. These comments were published on the New
+    York Times' Room for Debate pages, whose moderators approve each comment for civility
+    (no name-calling, personal attacks, obscenity or profanity): they are labelled not
+    spam, not toxic, not severely toxic, not threatening, not an identity attack and not
+    profane. Insult stays unknown: the pages let readers call a politician "a joke".
+
+    Only comments that ARC's training file pairs with a claim are read (the bodies file
+    also holds others), and each is on the side of its claim cluster, as in the stance
+    split: a stance dev comment is a moderation dev comment."""
+    bodies, pairs, cluster = _pairs(root / "stance/arc", "arc_bodies.csv", "arc_stances_train.csv")
+    examples = {
+        body_id: ModerationExample(
+            bodies[body_id], _MODERATED, "reader_comments", f"arc:claim{cluster[body_id]}"
+        )
+        for body_id in sorted({p.body_id for p in pairs})
+        if bodies[body_id]
+    }
+    return _split(((e, e.group) for e in examples.values()), DEV_PERCENT)
+
+
 def load_moderation(
     data_dir: Path | str | None = None, *, limit_per_source: int | None = None
 ) -> Split[ModerationExample]:
-    """Jigsaw, Civil Comments toxic spans, Davidson, OLID and YouTube spam -> (train, dev)."""
+    """Jigsaw, Civil Comments toxic spans, Davidson, OLID, YouTube spam and ARC's
+    published reader comments -> (train, dev)."""
     root = _root(data_dir)
-    parts = [f(root) for f in (_jigsaw, _civil_spans, _davidson, _olid, _youtube)]
+    parts = [f(root) for f in (_jigsaw, _civil_spans, _davidson, _olid, _youtube, _reader_comments)]
     return _assemble(parts, limit_per_source, lambda e: _norm(e.text))
 
 
@@ -1224,6 +1262,7 @@ _TASK_FOLDERS: dict[str, tuple[str, ...]] = {
         "toxicity/davidson",
         "toxicity/olid",
         "spam/youtube",
+        "stance/arc",
     ),
     "checkworthy": ("checkworthy/claimbuster", "stance/fnc1", "stance/perspectrum"),
     "grounding": (

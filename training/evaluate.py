@@ -37,6 +37,10 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, low: float = 0.2, high: floa
     return float(min(max(best, low), high))
 
 
+# flag-accuracy differences this small (of some 6,000 dev comments) are noise
+FLAG_TIE_COMMENTS = 2
+
+
 def pick_flag_thresholds(
     y: np.ndarray, p: np.ndarray, names: list[str], grid: np.ndarray | None = None
 ) -> dict[str, float]:
@@ -47,9 +51,14 @@ def pick_flag_thresholds(
     attribute's false positives add up. Tuning them jointly on the flag itself does not.
     Among cuts the flag scores equally (a rare attribute such as threat seldom decides
     `flagged`: toxicity mostly flags the same comments), the attribute's own F1 on the
-    rows that label it decides, rather than the lowest cut of the grid.
+    rows that label it decides, rather than the lowest cut of the grid. Cuts within
+    FLAG_TIE_COMMENTS correct comments of the best count as equal: in 0.5.8 the exact
+    count put threat's cut at 0.85 for one dev comment (threat F1 0.13 on 14 positives,
+    0.59 at 0.25 for two comments), and the reasons a moderator reads come from each
+    attribute's own cut. The grid starts at 0.2: spam's blended probability sits low, and
+    its cut had sat on the old floor, 0.3, since 0.5.5.
     """
-    grid = np.round(np.arange(0.3, 0.96, 0.05), 2) if grid is None else grid
+    grid = np.round(np.arange(0.2, 0.96, 0.05), 2) if grid is None else grid
     known = ~np.isnan(y).all(axis=1)
     target = (np.nan_to_num(y[known]) > 0).any(axis=1)
     probs = p[known]
@@ -68,12 +77,13 @@ def pick_flag_thresholds(
     f1_at = [[own_f1(k, t) for t in grid] for k in range(len(names))]
     for _ in range(3):
         for k in range(len(names)):
-            scores = []
-            for i, t in enumerate(grid):
+            counts = []
+            for t in grid:
                 trial = cut.copy()
                 trial[k] = t
-                scores.append((correct(trial), f1_at[k][i]))
-            cut[k] = grid[max(range(len(grid)), key=lambda i: scores[i])]
+                counts.append(correct(trial))
+            near_best = [i for i, n in enumerate(counts) if n >= max(counts) - FLAG_TIE_COMMENTS]
+            cut[k] = grid[max(near_best, key=lambda i: (f1_at[k][i], counts[i]))]
     return {name: float(cut[k]) for k, name in enumerate(names)}
 
 
@@ -112,6 +122,13 @@ def moderation_metrics(
         )
     if "spam" in per_attribute:
         metrics["spam_f1"] = per_attribute["spam"]["f1"]
+    # how often each source is flagged: near 1 for the toxic-only Civil Comments spans,
+    # near 0 for a newspaper's published reader comments, whatever their labels leave open
+    src = np.array(sources)
+    metrics["flagged_by_source"] = {
+        s: {"rate": round(float(flagged[src == s].mean()), 4), "n": int((src == s).sum())}
+        for s in sorted(set(sources))
+    }
     return metrics
 
 
