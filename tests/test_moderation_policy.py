@@ -129,14 +129,14 @@ def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> 
         "Please share this article with your friends, everyone should read it.",
         # the spam data are YouTube comments, where 'subscribe' means spam: 0.5.2 flagged
         # this (spam 0.39 against its 0.35 threshold), 0.5.3 and 0.5.4 did not (0.33), and
-        # 0.5.5 does again (0.34): its spam threshold moved to 0.3, which flags dev exactly
-        # as accurately as 0.35 and has the better spam F1 on dev (data/cards/moderation.md)
+        # 0.5.5 to 0.5.7 do again (0.34 against 0.3); 0.5.8 scores it 0.28, but its spam
+        # threshold is 0.2, which flags dev more accurately (data/cards/moderation.md)
         pytest.param(
             "I subscribed to this paper for twenty years and this is the worst reporting I "
             "have seen.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="models 0.5.5 and 0.5.6 score it spam 0.34 against a 0.3 threshold",
+                reason="model 0.5.8 scores it spam 0.28 against a 0.2 threshold",
             ),
         ),
     ],
@@ -145,6 +145,49 @@ def test_a_reader_pointing_to_sources_or_subscriptions_is_not_spam(
     pipeline: Pipeline, text: str
 ) -> None:
     moderation = pipeline.score(CommentIn(id="n", text=text)).moderation
+    assert not moderation.flagged, moderation.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # ARC's published comments (model 0.5.8) taught that long civil comments are not
+        # toxic; they mention subscriptions too seldom (15 of 4,448) to teach that either
+        pytest.param(
+            "I have been a subscriber for ten years and I am cancelling my subscription over "
+            "this story.",
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: spam 0.90 (0.5.7: 0.93)"),
+        ),
+        pytest.param(
+            "As a subscriber since 1998 I expected better sourcing than one anonymous official.",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 0.5.8: spam 0.22 against 0.2 (0.5.7: 0.30 against 0.3)"
+            ),
+        ),
+        # heated but civil: 0.5.7 scored both toxicity 0.97; fewer, but not enough
+        pytest.param(
+            "So after ten years of promises nothing has changed on the ring road. It is a "
+            "game of chicken between the council and the contractor, and commuters are the "
+            "ones who lose.",
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: toxicity 0.88"),
+        ),
+        pytest.param(
+            "This is ridiculous. If the city can find money for a new stadium it can find "
+            "money to fix the potholes on my street, which have been there since 2019.",
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: toxicity 0.88"),
+        ),
+        "The council's plan sounds sensible on paper, but the article never says who pays "
+        "for the new bus lanes. My street lost its parking last year and nobody asked the "
+        "residents. I would like the next piece to talk to the people who live here, not "
+        "just the mayor's office.",
+    ],
+)
+def test_a_readers_complaint_to_the_paper_is_not_flagged(pipeline: Pipeline, text: str) -> None:
+    """Under a news story 'subscription' is the reader's own; the only spam data is
+    YouTube's, where it is self-promotion. And a long, civil news comment is not toxic:
+    the only other news comments in the data (Civil Comments spans) are all toxic, and
+    model 0.5.7 flagged half of a newspaper's published comments (data/cards/moderation.md)."""
+    moderation = pipeline.score(CommentIn(id="r", text=text)).moderation
     assert not moderation.flagged, moderation.reasons
 
 
