@@ -8,12 +8,15 @@ sentences, repeated until there are 40. Indexing happens once, before timing, as
 does for a busy article in the service. Prints the median and the 90th percentile, then
 for one more warm call each model's forward passes: how many, their token lengths and
 milliseconds (passes run two at a time, so they add up to more than the call).
+`int8_weights` says how the int8 weights ran (REBUT_INT8_WEIGHTS, model/runtime.py): compare
+figures only on the same CPU and setting.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import statistics
 import threading
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
+from model.runtime import int8_weights
 from model.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
@@ -58,6 +62,8 @@ def main() -> None:
         json.dumps(
             {
                 "model_version": pipeline.model_version,
+                "cpu": cpu_name(),
+                "int8_weights": int8_weights(),
                 "article_passages": len(index.passages),
                 "claims": len(result.claims),
                 "runs": args.runs,
@@ -67,6 +73,15 @@ def main() -> None:
             }
         )
     )
+
+
+def cpu_name() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{names[0]} x{len(names)}" if names else platform.machine()
 
 
 def time_passes(pipeline: Pipeline, comment: CommentIn, article: ArticleIn) -> dict:

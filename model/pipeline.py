@@ -166,6 +166,23 @@ class Pipeline:
         bounds = np.cumsum([0] + [len(ss) for ss in sentences])
         flat = [s.text for ss in sentences for s in ss]
 
+        # sentence vectors for retrieval and stance, only where there is an article
+        with_article = [i for i, index in enumerate(indexes) if index is not None]
+        vectors: dict[int, np.ndarray] = {}
+        if with_article:
+            encoded = self.encoder_.encode([s.text for i in with_article for s in sentences[i]])
+            at = 0
+            for i in with_article:
+                vectors[i] = encoded[at : at + len(sentences[i])]
+                at += len(sentences[i])
+        # the stance pass (the longest, up to 320 tokens) needs only the sentence vectors:
+        # it starts first and runs beside every other pass of the call, not after them
+        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
+        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
+        comment_texts = [items[i][0].text for i in with_article]
+        stance_args = (comment_texts, contexts, "stance")
+        stance_later = self.side_.submit(stance_model.predict, *stance_args) if self.side_ else None
+
         # every sentence (span scores, check-worthiness), and each comment of several
         # sentences as a whole (its attributes): one call, so that its passes run side by
         # side (model/runtime.py map_rows) rather than a lone whole-comment pass after
@@ -199,22 +216,6 @@ class Pipeline:
                 sentence_max = text_p["moderation"][bounds[i] : bounds[i + 1]].max(axis=0)
                 comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
 
-        # sentence vectors for retrieval and stance, only where there is an article
-        with_article = [i for i, index in enumerate(indexes) if index is not None]
-        vectors: dict[int, np.ndarray] = {}
-        if with_article:
-            encoded = self.encoder_.encode([s.text for i in with_article for s in sentences[i]])
-            at = 0
-            for i in with_article:
-                vectors[i] = encoded[at : at + len(sentences[i])]
-                at += len(sentences[i])
-        # the stance pass (the longest, up to 256 tokens) needs only the sentence vectors:
-        # it runs beside claim selection, retrieval and grounding, not after them
-        grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
-        contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
-        comment_texts = [items[i][0].text for i in with_article]
-        stance_args = (comment_texts, contexts, "stance")
-        stance_later = self.side_.submit(stance_model.predict, *stance_args) if self.side_ else None
         claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
 
         # pair model: each claim against its evidence, each comment against its article

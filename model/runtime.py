@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+import numpy as np
+import onnx
 import onnxruntime as ort
+from onnx import helper, numpy_helper
 from tokenizers import Tokenizer
 
 T = TypeVar("T")
@@ -41,9 +45,108 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 
 
 def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
-    return ort.InferenceSession(
-        str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+    """A session on the CPU; int8 graphs get signed weights where that is exact here
+    (`int8_weights`)."""
+    options, providers = session_options(threads), ["CPUExecutionProvider"]
+    if int8_weights() == "signed":
+        graph = onnx.load(str(path))
+        if sign_weights(graph):
+            return ort.InferenceSession(
+                graph.SerializeToString(), sess_options=options, providers=providers
+            )
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+
+# -- int8 weights: stored unsigned, run signed where the CPU multiplies them exactly ----------
+
+INT8_WEIGHTS_ENV = "REBUT_INT8_WEIGHTS"
+
+
+def int8_weights() -> Literal["signed", "unsigned"]:
+    """How int8 graphs feed their weights to MatMulInteger on this machine.
+
+    The committed graphs store their int8 weights as uint8 (zero point moved by 128, the
+    same integers: training/export_encoder.py), because onnxruntime's u8 x s8 kernel adds
+    pairs of products in saturating 16-bit lanes on CPUs without VNNI, and the u8 x u8
+    kernel is exact everywhere. On a CPU with VNNI (or AMX) the u8 x s8 kernel is exact
+    too, and much faster than u8 x u8: the seed-like comment took 208 -> 117-136 ms on a
+    2-core Xeon with AVX-512 VNNI and AMX (bench/claim_latency.py). So weights are
+    moved back to int8 at load time where `signed_int8_is_exact()`; the outputs are
+    bitwise the same (tests/test_parity.py).
+
+    REBUT_INT8_WEIGHTS: `auto` (default), `unsigned` (always the stored uint8), `signed`
+    (always int8: for measuring; inexact on a CPU that saturates).
+    """
+    choice = os.environ.get(INT8_WEIGHTS_ENV, "auto").strip().lower() or "auto"
+    if choice == "auto":
+        return "signed" if signed_int8_is_exact() else "unsigned"
+    if choice in ("signed", "unsigned"):
+        return choice  # type: ignore[return-value]
+    raise ValueError(f"{INT8_WEIGHTS_ENV}={choice!r}: use auto, signed or unsigned")
+
+
+@lru_cache(maxsize=1)
+def signed_int8_is_exact() -> bool:
+    """Whether onnxruntime's u8 x s8 MatMulInteger returns exact sums on this CPU: asked of
+    the kernel itself rather than of CPU flags, with 1, 4 and 64 rows, since a kernel may be
+    picked by shape. Without VNNI the sums come back about halved."""
+    probe = saturation_probe()
+    weights = numpy_helper.to_array(probe.graph.initializer[0]).astype(np.int64)
+    session = ort.InferenceSession(
+        probe.SerializeToString(),
+        sess_options=session_options(1),
+        providers=["CPUExecutionProvider"],
     )
+    for rows in (1, 4, 64):
+        a = np.full((rows, weights.shape[0]), 255, np.uint8)
+        if not np.array_equal(session.run(None, {"a": a})[0], a.astype(np.int64) @ weights):
+            return False
+    return True
+
+
+def saturation_probe() -> onnx.ModelProto:
+    """y = a @ w: a MatMulInteger with int8 weights (the first initializer, 64 x 8, +-127)
+    whose pairs of products overflow 16 bits when `a` is 255 (255 x 127 x 2 > 32767)."""
+    k, n = 64, 8
+    weights = np.full((k, n), 127, np.int8)
+    weights[:, 1::2] = -127
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w", "a_zero", "w_zero"], ["y"])],
+        "saturation_probe",
+        [helper.make_tensor_value_info("a", onnx.TensorProto.UINT8, [None, k])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, [None, n])],
+        [
+            numpy_helper.from_array(weights, "w"),
+            numpy_helper.from_array(np.uint8(0), "a_zero"),
+            numpy_helper.from_array(np.zeros(n, np.int8), "w_zero"),
+        ],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def sign_weights(graph: onnx.ModelProto) -> int:
+    """Store every uint8 MatMulInteger weight (and its zero point) of `graph` as int8,
+    moved by 128: the same integer products. The inverse of
+    training/export_encoder.py's shift_weights_to_uint8. Returns the tensors changed."""
+    tensors = {t.name: t for t in graph.graph.initializer}
+    changed: set[str] = set()
+    for node in graph.graph.node:
+        if node.op_type != "MatMulInteger" or len(node.input) < 4:
+            continue
+        weight, zero = tensors.get(node.input[1]), tensors.get(node.input[3])
+        if weight is None or zero is None:
+            continue  # not a stored weight
+        if weight.name in changed or weight.data_type != onnx.TensorProto.UINT8:
+            continue  # already int8
+        # the weight and its zero point move together, or the products change
+        if zero.name not in changed and zero.data_type != onnx.TensorProto.UINT8:
+            raise ValueError(f"{node.name}: uint8 weight without a uint8 zero point")
+        for tensor in (weight, zero):
+            if tensor.name not in changed:
+                values = numpy_helper.to_array(tensor).astype(np.int16) - 128
+                tensor.CopyFrom(numpy_helper.from_array(values.astype(np.int8), tensor.name))
+                changed.add(tensor.name)
+    return len(changed)
 
 
 def row_pool(rows: int) -> ThreadPoolExecutor | None:

@@ -144,23 +144,13 @@ def test_shifted_weights_multiply_exactly_where_int8_weights_would_saturate() ->
     for 2,072,640). After shift_weights_to_uint8 every CPU returns the exact integers."""
     import onnx
     import onnxruntime as ort
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import numpy_helper
 
-    k, n = 64, 8
-    weights = np.full((k, n), 127, np.int8)
-    weights[:, 1::2] = -127
-    graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "w", "a_zero", "w_zero"], ["y"])],
-        "saturation",
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, [None, k])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, n])],
-        [
-            numpy_helper.from_array(weights, "w"),
-            numpy_helper.from_array(np.uint8(0), "a_zero"),
-            numpy_helper.from_array(np.zeros(n, np.int8), "w_zero"),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    from model.runtime import saturation_probe
+
+    model = saturation_probe()
+    weights = numpy_helper.to_array(model.graph.initializer[0])
+    k = weights.shape[0]
     assert shift_weights_to_uint8(model) == 2  # the weight and its zero point
     assert shift_weights_to_uint8(model) == 0  # a shifted model is left as it is
     onnx.checker.check_model(model)

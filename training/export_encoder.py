@@ -108,7 +108,9 @@ def shift_weights_to_uint8(model: onnx.ModelProto) -> int:
     lanes; model 0.5's text head lost 0.013 spam F1 and moved probabilities by up to 0.39
     on a 2-core AMD EPYC with AVX2 (the model card, revision 0.5.1). The u8 x u8 kernel widens
     to 16 bits first and is exact everywhere, so every CPU computes the figures in the
-    model card. Returns the number of tensors changed (0 for an already shifted model).
+    model card. Where the u8 x s8 kernel is exact (VNNI), model/runtime.py moves the
+    weights back to int8 at load time, which is faster there. Returns the number of
+    tensors changed (0 for an already shifted model).
     """
     tensors = {t.name: t for t in model.graph.initializer}
     int8 = onnx.TensorProto.INT8

@@ -1,0 +1,112 @@
+"""Sessions as model/runtime.py builds them: the int8 weights run signed where this CPU
+multiplies them exactly, and then every bundled model computes the same bits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from model.classifier import MultiHeadClassifier
+from model.encoder import Encoder
+from model.pipeline import BUNDLED_MODEL_DIR
+from model.runtime import INT8_WEIGHTS_ENV, int8_weights, sign_weights, signed_int8_is_exact
+from model.sentences import split_sentences
+
+SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed"
+SENTENCES = [
+    "The city council approved the 2026 budget on Tuesday by a vote of 7 to 2.",
+    "You are all idiots and should be ashamed.",
+    "Is this really what the mayor promised?",
+    "Ths is sooo st00pid lol!!! 💩",
+]
+
+
+def _texts() -> tuple[list[str], str]:
+    """Sentences, and a long article body (pairs with it fill the stance head's 320 tokens)."""
+    if not SEED.exists():
+        return SENTENCES, " ".join(SENTENCES * 20)
+    body = json.loads((SEED / "article.json").read_text())["body"]
+    comment = json.loads((SEED / "comment.json").read_text())["text"]
+    return [s.text for s in split_sentences(comment)] + SENTENCES, body
+
+
+def _outputs(folder: str, setting: str, monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
+    monkeypatch.setenv(INT8_WEIGHTS_ENV, setting)
+    sentences, body = _texts()
+    if folder == "encoder":
+        return [Encoder(BUNDLED_MODEL_DIR / folder, threads=1).load().encode(sentences)]
+    model = MultiHeadClassifier(BUNDLED_MODEL_DIR / folder, threads=1).load()
+    out = [*model.predict(sentences).values()]
+    if folder == "pair":  # both heads' lengths: grounding (160 tokens) and stance (320)
+        for task in ("grounding", "stance"):
+            out += model.predict(sentences, [body] * len(sentences), task).values()
+    return out
+
+
+@pytest.mark.parametrize("folder", ["encoder", "text", "pair", "checkworthy"])
+def test_signed_weights_compute_the_bundled_models_bit_for_bit(
+    folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the u8 x s8 kernel is exact, running the weights signed changes no bit of any
+    output; where it is not, `auto` keeps the stored uint8 weights."""
+    monkeypatch.delenv(INT8_WEIGHTS_ENV, raising=False)
+    if not signed_int8_is_exact():
+        assert int8_weights() == "unsigned"
+        pytest.skip("this CPU's u8 x s8 kernel saturates: signed weights are not used here")
+    assert int8_weights() == "signed"
+    stored = _outputs(folder, "unsigned", monkeypatch)
+    signed = _outputs(folder, "signed", monkeypatch)
+    assert len(stored) == len(signed) > 0
+    for a, b in zip(stored, signed):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sign_weights_moves_weight_and_zero_point_and_keeps_the_products() -> None:
+    """Stored uint8 weights with zero points become int8 ones, moved by 128, once; the
+    integer products stay the same (on this CPU's kernel where it is exact)."""
+    k, n = 16, 4
+    rng = np.random.default_rng(0)
+    stored = rng.integers(0, 256, (k, n)).astype(np.uint8)
+    zero = rng.integers(100, 156, n).astype(np.uint8)
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w", "a_zero", "w_zero"], ["y"])],
+        "sign",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [None, k])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, n])],
+        [
+            numpy_helper.from_array(stored, "w"),
+            numpy_helper.from_array(np.uint8(7), "a_zero"),
+            numpy_helper.from_array(zero, "w_zero"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    before = model.SerializeToString()
+    assert sign_weights(model) == 2
+    assert sign_weights(model) == 0  # already signed: left as it is
+    onnx.checker.check_model(model)
+    tensors = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    assert tensors["w"].dtype == np.int8 and tensors["w_zero"].dtype == np.int8
+    np.testing.assert_array_equal(tensors["w"].astype(int), stored.astype(int) - 128)
+    np.testing.assert_array_equal(tensors["w_zero"].astype(int), zero.astype(int) - 128)
+    assert tensors["a_zero"].dtype == np.uint8  # activations are not weights
+    a = rng.integers(0, 256, (3, k)).astype(np.uint8)
+    expected = (a.astype(int) - 7) @ (stored.astype(int) - zero.astype(int))
+    unsigned = ort.InferenceSession(before, providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(unsigned.run(None, {"a": a})[0], expected)
+    if signed_int8_is_exact():
+        signed = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        np.testing.assert_array_equal(signed.run(None, {"a": a})[0], expected)
+
+
+def test_an_unknown_int8_weights_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(INT8_WEIGHTS_ENV, "fast")
+    with pytest.raises(ValueError, match="REBUT_INT8_WEIGHTS='fast': use auto, signed or"):
+        int8_weights()
+    monkeypatch.setenv(INT8_WEIGHTS_ENV, "Unsigned ")
+    assert int8_weights() == "unsigned"
