@@ -52,11 +52,15 @@ class Pipeline:
     """Args:
     model_dir: a folder written by `rebut export` (default: the bundled model/artifacts).
     article_cache_size: how many indexed articles to keep in memory.
-    threads: onnxruntime intra-op threads (default REBUT_THREADS or all cores).
-    rows: forward passes run at once, each on one input (default: as many as threads).
+    threads: the cores the pipeline's passes use (default REBUT_THREADS or all cores).
+    rows: forward passes run at once, each on one input (default: as many as threads),
+        each with threads // rows onnxruntime threads.
         A comment's texts are independent passes; at batch 1 a pass cannot keep two
         cores busy, two side by side can (2 cores: 97 -> 77 ms for the seed-like
         comment, bench/pipeline.py). Results do not change: each pass is one input.
+        Splitting the cores among the passes rather than giving each pass all of them
+        took the seed-like comment 154 -> 141 ms and a batch of 8 comments 130 -> 112 ms
+        a comment on 2 cores (2026-11-27): more threads than cores only contend.
     """
 
     def __init__(
@@ -87,7 +91,9 @@ class Pipeline:
         if "models" not in config:
             raise ValueError(f"{config_path} is from a rebut before 0.3; export the model again")
         self.config_ = config
-        rows = self.rows or self.threads or default_threads()
+        cores = self.threads or default_threads()
+        rows = self.rows or cores
+        pass_threads = max(1, cores // rows)
         self.model_version: str = config["version"]
         enc = config["encoder"]
         self.encoder_ = Encoder(
@@ -95,14 +101,14 @@ class Pipeline:
             onnx_file=enc.get("onnx_file", "model.onnx"),
             max_tokens=enc.get("max_tokens", 128),
             batch_size=enc.get("batch_size", 1),
-            threads=self.threads,
+            threads=pass_threads,
             rows=rows,
         ).load()
         # `text` answers moderation (and check-worthiness), `pair` grounding and stance;
         # pipeline.json's `tasks` may serve a task from another folder (a kept model)
         self.models_ = {
             name: MultiHeadClassifier(
-                self.model_dir / folder, threads=self.threads, rows=rows
+                self.model_dir / folder, threads=pass_threads, rows=rows
             ).load()
             for name, folder in config["models"].items()
         }
