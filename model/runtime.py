@@ -69,10 +69,10 @@ def int8_weights() -> Literal["signed", "unsigned"]:
     same integers: training/export_encoder.py), because onnxruntime's u8 x s8 kernel adds
     pairs of products in saturating 16-bit lanes on CPUs without VNNI, and the u8 x u8
     kernel is exact everywhere. On a CPU with VNNI (or AMX) the u8 x s8 kernel is exact
-    too, and much faster than u8 x u8: the seed-like comment took 208 -> 117-136 ms on a
-    2-core Xeon with AVX-512 VNNI and AMX (bench/claim_latency.py). So weights are
-    moved back to int8 at load time where `signed_int8_is_exact()`; the outputs are
-    bitwise the same (tests/test_parity.py).
+    too, and much faster than u8 x u8: the seed-like comment took 204-247 -> 131-133 ms
+    median on a 2-core Xeon with AVX-512 VNNI and AMX (bench/claim_latency.py, alternating
+    runs). So weights are moved back to int8 at load time where `signed_int8_is_exact()`;
+    the outputs are bitwise the same (tests/test_runtime.py).
 
     REBUT_INT8_WEIGHTS: `auto` (default), `unsigned` (always the stored uint8), `signed`
     (always int8: for measuring; inexact on a CPU that saturates).
@@ -125,26 +125,39 @@ def saturation_probe() -> onnx.ModelProto:
 
 
 def sign_weights(graph: onnx.ModelProto) -> int:
-    """Store every uint8 MatMulInteger weight (and its zero point) of `graph` as int8,
-    moved by 128: the same integer products. The inverse of
-    training/export_encoder.py's shift_weights_to_uint8. Returns the tensors changed."""
+    """Store every uint8 MatMulInteger weight (and its zero point) of `graph` as int8: the
+    inverse of training/export_encoder.py's shift_weights_to_uint8. Returns the tensors
+    changed."""
+    return move_weights(graph, onnx.TensorProto.INT8)
+
+
+def move_weights(graph: onnx.ModelProto, to: int) -> int:
+    """Store every MatMulInteger weight of `graph` and its zero point as `to`
+    (TensorProto.INT8 or UINT8), moved by 128: (w + 128) - (z + 128) == w - z, so the
+    integer products are the same and nothing is re-rounded. Weights already of type `to`
+    are left as they are. Returns the number of tensors changed."""
+    source, shift = (
+        (onnx.TensorProto.UINT8, -128)
+        if to == onnx.TensorProto.INT8
+        else (onnx.TensorProto.INT8, 128)
+    )
     tensors = {t.name: t for t in graph.graph.initializer}
     changed: set[str] = set()
     for node in graph.graph.node:
-        if node.op_type != "MatMulInteger" or len(node.input) < 4:
+        if node.op_type != "MatMulInteger" or len(node.input) < 2:
             continue
-        weight, zero = tensors.get(node.input[1]), tensors.get(node.input[3])
-        if weight is None or zero is None:
-            continue  # not a stored weight
-        if weight.name in changed or weight.data_type != onnx.TensorProto.UINT8:
-            continue  # already int8
+        weight = tensors.get(node.input[1])
+        if weight is None or weight.name in changed or weight.data_type != source:
+            continue  # not a stored weight, or already moved
         # the weight and its zero point move together, or the products change
-        if zero.name not in changed and zero.data_type != onnx.TensorProto.UINT8:
-            raise ValueError(f"{node.name}: uint8 weight without a uint8 zero point")
+        zero = tensors.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        if zero is None or (zero.name not in changed and zero.data_type != source):
+            raise ValueError(f"{node.name}: weight without a zero point of its type to move")
         for tensor in (weight, zero):
             if tensor.name not in changed:
-                values = numpy_helper.to_array(tensor).astype(np.int16) - 128
-                tensor.CopyFrom(numpy_helper.from_array(values.astype(np.int8), tensor.name))
+                values = numpy_helper.to_array(tensor).astype(np.int16) + shift
+                dtype = np.int8 if to == onnx.TensorProto.INT8 else np.uint8
+                tensor.CopyFrom(numpy_helper.from_array(values.astype(dtype), tensor.name))
                 changed.add(tensor.name)
     return len(changed)
 

@@ -14,12 +14,12 @@ import argparse
 import shutil
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import AutoModel, AutoTokenizer
+
+from model.runtime import move_weights
 
 
 def default_base_model() -> str:
@@ -112,25 +112,7 @@ def shift_weights_to_uint8(model: onnx.ModelProto) -> int:
     weights back to int8 at load time, which is faster there. Returns the number of
     tensors changed (0 for an already shifted model).
     """
-    tensors = {t.name: t for t in model.graph.initializer}
-    int8 = onnx.TensorProto.INT8
-    shifted: set[str] = set()
-    for node in model.graph.node:
-        if node.op_type != "MatMulInteger" or len(node.input) < 2:
-            continue
-        weight = tensors.get(node.input[1])
-        if weight is None or weight.data_type != int8:
-            continue  # already uint8, or not a stored weight
-        # the weight and its zero point move together, or the products change
-        zero = tensors.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
-        if zero is None or (zero.data_type != int8 and zero.name not in shifted):
-            raise ValueError(f"{node.name}: int8 weight without an int8 zero point to shift")
-        for tensor in (weight, zero):
-            if tensor.name not in shifted:
-                values = numpy_helper.to_array(tensor).astype(np.int16) + 128
-                tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
-                shifted.add(tensor.name)
-    return len(shifted)
+    return move_weights(model, onnx.TensorProto.UINT8)
 
 
 def export_encoder(out_dir: Path, base: str | None = None, keep_fp32: bool = False) -> Path:
