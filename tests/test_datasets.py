@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
+from model.sentences import split_sentences
 from training import datasets as ds
 
 DATA = ds.default_data_dir()
@@ -45,6 +46,8 @@ def test_moderation_labels_and_groups() -> None:
         "olid",
         "youtube_spam",
         "reader_comments",
+        "reader_sentences",
+        "rebut_threats",
     }
 
 
@@ -77,6 +80,44 @@ def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
         t for b, t in texts.items() if b in paired
     }
     assert unpaired and not unpaired & {e.text for e in comments["train"] + comments["dev"]}
+
+
+@needs_data
+def test_reader_sentences_are_sentences_of_the_comments_on_their_side() -> None:
+    train, dev = ds.load_moderation()
+    low, high = ds.READER_SENTENCE_WORDS
+    for part in (train, dev):
+        comments = [e for e in part if e.source == "reader_comments"]
+        sentences = [e for e in part if e.source == "reader_sentences"]
+        assert len(sentences) > len(comments)  # most comments give two
+        # what serving scores as a span: sentences split as model.sentences splits them
+        served: dict[str, set[str]] = {}
+        whole: set[str] = set()
+        for c in comments:
+            served.setdefault(c.group, set()).update(s.text for s in split_sentences(c.text))
+            whole.add(c.text)
+        for e in sentences:
+            # a sentence of a comment of its own claim cluster, never a whole comment
+            assert e.text in served[e.group] and e.text not in whole
+            assert low <= len(e.text.split()) <= high
+            assert e.labels == comments[0].labels
+        assert len({ds._norm(e.text) for e in sentences}) == len(sentences)
+
+
+def test_threat_frames_keep_their_split_and_stay_apart_from_the_tests() -> None:
+    train, dev = ds._threat_frames(DATA)
+    assert train and dev
+    assert not {e.group for e in train} & {e.group for e in dev}  # a frame is on one side
+    for e in train + dev:
+        assert "{" not in e.text and e.text[0].isupper()
+        threat = e.group.startswith("rebut_threats:threat")
+        assert e.labels["threat"] == e.labels["toxicity"] == (1.0 if threat else 0.0)
+    # both kinds on both sides: dev measures threats and violence mentioned civilly
+    for part in (train, dev):
+        assert {e.labels["threat"] for e in part} == {0.0, 1.0}
+    # no frame yields a sentence the moderation tests score
+    tests = (Path(__file__).parent / "test_moderation_policy.py").read_text()
+    assert not [e.text for e in train + dev if e.text in tests]
 
 
 @needs_data

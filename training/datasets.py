@@ -33,12 +33,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pysbd
 
 from model.result import ATTRIBUTES
+from model.sentences import split_sentences
 
 TASKS: tuple[str, ...] = ("moderation", "checkworthy", "grounding", "stance")
 
@@ -373,13 +375,95 @@ def _reader_comments(root: Path) -> Split[ModerationExample]:
     return _split(((e, e.group) for e in examples.values()), DEV_PERCENT)
 
 
+READER_SENTENCES_PER_COMMENT = 2
+READER_SENTENCE_WORDS = (3, 40)
+
+
+def _reader_sentences(root: Path) -> Split[ModerationExample]:
+    """Single sentences of the same published comments, with the same labels and groups.
+
+    A whole comment is long and measured; its sentences, read alone, are short and
+    often sharp ("This is ridiculous!", "We are lazy."), and so are many comments under
+    a story. Model 0.5.8 flagged 14% of these sentences on dev (toxicity 0.97 for "We are
+    lazy."), and it scores every sentence of a comment for the spans a moderator reads.
+    Split as serving splits them (`model.sentences`); up to two a comment, picked by a
+    hash, 3 to 40 words, each text once; a sentence that is its comment's whole text is
+    left to `reader_comments`."""
+    train, dev = _reader_comments(root)
+    low, high = READER_SENTENCE_WORDS
+    seen: set[str] = set()
+    parts: Split[ModerationExample] = ([], [])
+    for side, comments in zip(parts, (train, dev)):
+        for comment in comments:
+            texts = [
+                t
+                for t in (s.text for s in split_sentences(comment.text))
+                if low <= len(t.split()) <= high and _norm(t) != _norm(comment.text)
+            ]
+            texts.sort(key=lambda t: _hash(f"reader_sentence:{t}"))
+            for text in texts[:READER_SENTENCES_PER_COMMENT]:
+                if _norm(text) not in seen:
+                    seen.add(_norm(text))
+                    side.append(
+                        ModerationExample(text, _MODERATED, "reader_sentences", comment.group)
+                    )
+    return parts
+
+
+THREAT_FRAMES = Path(__file__).resolve().parents[1] / "data" / "moderation" / "threat_frames.json"
+THREAT_FILLS_PER_FRAME = 8
+_THREAT = _labels(toxicity=1.0, threat=1.0, profanity=0.0, spam=0.0)
+_NOT_THREAT = _labels(**{name: 0.0 for name in ATTRIBUTES if name != "sexually_explicit"})
+
+
+def _threat_frames(root: Path) -> Split[ModerationExample]:
+    """Threats of violence, and civil comments that mention violence, written for rebut.
+
+    The public sources hold 144 threat rows for training, and model 0.5.8 gave "I will
+    find where you live and hurt your family." a threat score of 0.21. Comments under
+    crime stories mention shootings and stabbings all the time, so the frames come in
+    pairs of kinds: a threat against a person (`threat` and `toxicity` 1), and a report,
+    condolence or demand for justice that names the same violence (every attribute 0).
+    Each frame is filled `THREAT_FILLS_PER_FRAME` times from its slot lists, picked by a
+    hash; a frame is train or dev as the file says, so dev frames are never seen."""
+    spec = json.loads(THREAT_FRAMES.read_text(encoding="utf-8"))
+    slots: dict[str, list[str]] = spec["slots"]
+    parts: Split[ModerationExample] = ([], [])
+    for kind, labels in (("threat", _THREAT), ("not_threat", _NOT_THREAT)):
+        for number, entry in enumerate(spec[kind]):
+            frame = entry["frame"]
+            names = sorted(set(re.findall(r"{(\w+)}", frame)))
+            fills = [dict(zip(names, values)) for values in product(*(slots[n] for n in names))]
+            fills.sort(key=lambda f: _hash(f"threat_frame:{frame}:{sorted(f.items())}"))
+            side = parts[1] if entry["split"] == "dev" else parts[0]
+            for fill in fills[:THREAT_FILLS_PER_FRAME]:
+                text = frame.format(**fill)
+                text = text[0].upper() + text[1:]
+                group = f"rebut_threats:{kind}{number}"
+                side.append(ModerationExample(text, labels, "rebut_threats", group))
+    return parts
+
+
 def load_moderation(
     data_dir: Path | str | None = None, *, limit_per_source: int | None = None
 ) -> Split[ModerationExample]:
-    """Jigsaw, Civil Comments toxic spans, Davidson, OLID, YouTube spam and ARC's
-    published reader comments -> (train, dev)."""
+    """Jigsaw, Civil Comments toxic spans, Davidson, OLID, YouTube spam, ARC's published
+    reader comments (whole and as single sentences) and rebut's threat frames
+    -> (train, dev)."""
     root = _root(data_dir)
-    parts = [f(root) for f in (_jigsaw, _civil_spans, _davidson, _olid, _youtube, _reader_comments)]
+    parts = [
+        f(root)
+        for f in (
+            _jigsaw,
+            _civil_spans,
+            _davidson,
+            _olid,
+            _youtube,
+            _reader_comments,
+            _reader_sentences,
+            _threat_frames,
+        )
+    ]
     return _assemble(parts, limit_per_source, lambda e: _norm(e.text))
 
 
@@ -1304,7 +1388,7 @@ def source_files(task: str, data_dir: Path | str | None = None) -> list[dict[str
 
 # files written for rebut that a task's training rows are built from (besides ../shared)
 _OWN_FILES: dict[str, tuple[Path, ...]] = {
-    "moderation": (_REPO / "data" / "fairness" / "identity.json",),
+    "moderation": (_REPO / "data" / "fairness" / "identity.json", THREAT_FRAMES),
     "stance": (COMMENT_FRAMES,),
 }
 
