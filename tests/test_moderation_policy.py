@@ -107,6 +107,47 @@ def test_threats_and_slurs_are_flagged(pipeline: Pipeline, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "I know where you live and I will burn your house down with you inside.",
+        # 0.5.8 flagged it for toxicity alone (threat 0.18); 0.5.9 learnt threats from
+        # rebut's threat frames (data/moderation/threat_frames.json): threat 0.43
+        "Someone should put a bullet in that reporter's head.",
+        pytest.param(
+            "Touch my kids again and you won't walk out of that courtroom alive.",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 0.5.9: a threat without a violent verb, threat 0.02"
+            ),
+        ),
+    ],
+)
+def test_a_threat_is_held_for_threat(pipeline: Pipeline, text: str) -> None:
+    """A moderator reads the reasons: a threat must say threat, not only toxicity."""
+    moderation = pipeline.score(CommentIn(id="t", text=text)).moderation
+    assert any(r.startswith("threat ") for r in moderation.reasons), moderation.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The shooting outside the school last year should have led to new laws, not more silence.",
+        "My neighbour was stabbed in this park and the police never came.",
+        "The report says the gunman fired at the crowd for ten minutes before officers arrived.",
+        "This heat is killing me, and the trains are cancelled again.",
+        pytest.param(
+            "Whoever murdered that girl deserves life in prison, and the article should say "
+            "why he was on bail.",
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.9: toxicity 0.74"),
+        ),
+    ],
+)
+def test_violence_in_the_news_is_not_a_threat(pipeline: Pipeline, text: str) -> None:
+    """Comments under crime stories name shootings and stabbings; that is not abuse."""
+    moderation = pipeline.score(CommentIn(id="v", text=text)).moderation
+    assert not moderation.flagged, moderation.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Check out my new music video on youtube, please subscribe and share http://bit.ly/xyz",
         "subscribe to me plz, I subscribe back!!!",
     ],
@@ -130,13 +171,14 @@ def test_spam_is_flagged_as_spam_not_as_abuse(pipeline: Pipeline, text: str) -> 
         # the spam data are YouTube comments, where 'subscribe' means spam: 0.5.2 flagged
         # this (spam 0.39 against its 0.35 threshold), 0.5.3 and 0.5.4 did not (0.33), and
         # 0.5.5 to 0.5.7 do again (0.34 against 0.3); 0.5.8 scores it 0.28, but its spam
-        # threshold is 0.2, which flags dev more accurately (data/cards/moderation.md)
+        # threshold is 0.2, which flags dev more accurately (data/cards/moderation.md);
+        # 0.5.9 scores it 0.41 against 0.35
         pytest.param(
             "I subscribed to this paper for twenty years and this is the worst reporting I "
             "have seen.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="model 0.5.8 scores it spam 0.28 against a 0.2 threshold",
+                reason="model 0.5.9 scores it spam 0.41 against a 0.35 threshold",
             ),
         ),
     ],
@@ -156,25 +198,26 @@ def test_a_reader_pointing_to_sources_or_subscriptions_is_not_spam(
         pytest.param(
             "I have been a subscriber for ten years and I am cancelling my subscription over "
             "this story.",
-            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: spam 0.90 (0.5.7: 0.93)"),
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.9: spam 0.93 (0.5.8: 0.90)"),
         ),
         pytest.param(
             "As a subscriber since 1998 I expected better sourcing than one anonymous official.",
             marks=pytest.mark.xfail(
-                strict=True, reason="model 0.5.8: spam 0.22 against 0.2 (0.5.7: 0.30 against 0.3)"
+                strict=True, reason="model 0.5.9: spam 0.41 against 0.35 (0.5.8: 0.22 against 0.2)"
             ),
         ),
-        # heated but civil: 0.5.7 scored both toxicity 0.97; fewer, but not enough
+        # heated but civil: 0.5.7 scored both toxicity 0.97, 0.5.8 0.88; single sentences
+        # of published comments (0.5.9) lowered it again, not enough
         pytest.param(
             "So after ten years of promises nothing has changed on the ring road. It is a "
             "game of chicken between the council and the contractor, and commuters are the "
             "ones who lose.",
-            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: toxicity 0.88"),
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.9: toxicity 0.70"),
         ),
         pytest.param(
             "This is ridiculous. If the city can find money for a new stadium it can find "
             "money to fix the potholes on my street, which have been there since 2019.",
-            marks=pytest.mark.xfail(strict=True, reason="model 0.5.8: toxicity 0.88"),
+            marks=pytest.mark.xfail(strict=True, reason="model 0.5.9: toxicity 0.71, insult 0.81"),
         ),
         "The council's plan sounds sensible on paper, but the article never says who pays "
         "for the new bus lanes. My street lost its parking last year and nobody asked the "

