@@ -43,6 +43,7 @@ from model.result import ATTRIBUTES
 from model.sentences import split_sentences
 
 TASKS: tuple[str, ...] = ("moderation", "checkworthy", "grounding", "stance")
+_REPO = Path(__file__).resolve().parents[1]  # data/ holds the files written for rebut
 
 SPLIT_SALT = "rebut-split-v1"  # changing it reshuffles every dev split
 DEV_PERCENT = 10
@@ -410,7 +411,7 @@ def _reader_sentences(root: Path) -> Split[ModerationExample]:
     return parts
 
 
-THREAT_FRAMES = Path(__file__).resolve().parents[1] / "data" / "moderation" / "threat_frames.json"
+THREAT_FRAMES = _REPO / "data" / "moderation" / "threat_frames.json"
 THREAT_FILLS_PER_FRAME = 8
 _THREAT = _labels(toxicity=1.0, threat=1.0, profanity=0.0, spam=0.0)
 _NOT_THREAT = _labels(**{name: 0.0 for name in ATTRIBUTES if name != "sexually_explicit"})
@@ -759,7 +760,6 @@ def load_stance(
 
 # --------------------------------------------------------------------------- stance: synthetic
 
-_REPO = Path(__file__).resolve().parents[1]
 COMMENT_FRAMES = _REPO / "data" / "stance" / "comment_frames.json"
 SYNTH_STANCE_PER_BODY = 2  # framed comments per FNC-1 training body, each of its own kind
 
