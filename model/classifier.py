@@ -14,6 +14,8 @@ model/ngram.py): they read the same texts, so every caller of `predict` (the pip
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import numpy as np
 from tokenizers import Encoding
 
 from model.ngram import NgramBlend, NgramModel, blend_logits
-from model.runtime import cpu_session, load_tokenizer, map_rows, row_pool
+from model.runtime import cpu_session, load_tokenizer, row_pool, submit_rows
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class MultiHeadClassifier:
         onnx_file: model.onnx (int8) or model.fp32.onnx where one was kept.
         threads: onnxruntime intra-op threads.
         rows: how many inputs run at once (each its own forward pass; see runtime.map_rows).
+        pool: run the passes on this pool instead of one of `rows` threads of its own (the
+            Pipeline shares one among its models, as model/encoder.py says).
 
     Inputs are truncated to a head's `max_tokens` (the longer side of a pair first). One
     input per forward pass, for the reason model/encoder.py gives: int8
@@ -54,11 +58,13 @@ class MultiHeadClassifier:
         onnx_file: str = "model.onnx",
         threads: int | None = None,
         rows: int = 1,
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
         self.threads = threads
         self.rows = rows
+        self.pool = pool
 
     def load(self) -> MultiHeadClassifier:
         heads = json.loads((self.model_dir / "heads.json").read_text())
@@ -97,7 +103,7 @@ class MultiHeadClassifier:
         if missing:
             raise ValueError(f"{self.model_dir}: graph has no output for {sorted(missing)}")
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
-        self.pool_ = row_pool(self.rows)
+        self.pool_ = self.pool if self.pool is not None else row_pool(self.rows)
         return self
 
     def truncates(self, text: str) -> bool:
@@ -113,16 +119,18 @@ class MultiHeadClassifier:
         """Every head's probabilities; inputs are truncated as `for_task` was trained
         (default: the longest of the heads). N-gram blends apply to single texts, for
         `for_task`'s head (every head when it is None)."""
+        return self.predict_later(texts, pairs, for_task)()
+
+    def predict_later(
+        self, texts: list[str], pairs: list[str] | None = None, for_task: str | None = None
+    ) -> Callable[[], dict[str, np.ndarray]]:
+        """`predict`, with its passes queued on the pool now: returns a function that waits
+        for them and returns what `predict` would. A caller queues the passes of several
+        models in the order they should run before it waits for any (Pipeline.score_batch)."""
         if not hasattr(self, "session_"):
             raise RuntimeError(f"{self.model_dir}: predict called before load()")
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(pairs)} pairs")
-        out = {
-            task: np.zeros((len(texts), len(h.labels)), dtype=np.float32)
-            for task, h in self.heads_.items()
-        }
-        if not texts:
-            return out
         inputs = list(zip(texts, pairs)) if pairs is not None else list(texts)
         length = self.heads_[for_task].max_tokens if for_task else self.max_tokens_
 
@@ -135,23 +143,40 @@ class MultiHeadClassifier:
                 feeds["token_type_ids"] = np.asarray([encoding.type_ids], dtype=np.int64)
             return self.session_.run(self.outputs_, feeds)
 
-        encodings = self.tokenizers_[length].encode_batch(inputs)
-        for row, outputs in enumerate(map_rows(self.pool_, run, encodings)):
-            for task, probabilities in zip(self.outputs_, outputs):
-                if task in out:
-                    out[task][row] = probabilities[0]
-        if pairs is None:  # n-gram models read single texts
-            for task, head in self.heads_.items():
-                if for_task not in (None, task):  # a pass made for another head
-                    continue
-                # one pass per graph, however many of its labels are blended
-                ngram = {
-                    f: self.ngrams_[f].predict(texts) for f in {b.onnx_file for b in head.blends}
-                }
-                for b in head.blends:
-                    k = head.labels.index(b.label)
-                    column = ngram[b.onnx_file][:, self.ngrams_[b.onnx_file].column(b.label)]
-                    out[task][:, k] = blend_logits(
-                        out[task][:, k], column, b.weight, b.scale, b.bias
-                    )
-        return out
+        encodings = self.tokenizers_[length].encode_batch(inputs) if inputs else []
+        # longest first, so that on a pool the short passes fill in beside the long ones
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+        queued = submit_rows(self.pool_, run, [encodings[i] for i in order])
+        passes = [queued[k] for k in np.argsort(order)]  # back in input order
+        # n-gram models read single texts; one pass per graph, however many of its labels
+        # are blended, for `for_task`'s head (a pass made for another head blends nothing)
+        blends = [
+            (task, b)
+            for task, head in self.heads_.items()
+            if pairs is None and texts and for_task in (None, task)
+            for b in head.blends
+        ]
+        ngram_files = sorted({b.onnx_file for _, b in blends})
+
+        def ngram_pass(onnx_file: str) -> np.ndarray:
+            return self.ngrams_[onnx_file].predict(texts)
+
+        ngram_passes = dict(zip(ngram_files, submit_rows(self.pool_, ngram_pass, ngram_files)))
+
+        def result() -> dict[str, np.ndarray]:
+            out = {
+                task: np.zeros((len(texts), len(h.labels)), dtype=np.float32)
+                for task, h in self.heads_.items()
+            }
+            for row, outputs in enumerate(f.result() for f in passes):
+                for task, probabilities in zip(self.outputs_, outputs):
+                    if task in out:
+                        out[task][row] = probabilities[0]
+            for task, b in blends:
+                k = self.heads_[task].labels.index(b.label)
+                ngram = ngram_passes[b.onnx_file].result()
+                column = ngram[:, self.ngrams_[b.onnx_file].column(b.label)]
+                out[task][:, k] = blend_logits(out[task][:, k], column, b.weight, b.scale, b.bias)
+            return out
+
+        return result

@@ -4,6 +4,7 @@ training/export.py), so every head reads the same vectors in training and servin
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +32,11 @@ class Encoder:
             batch-mates (up to 0.03 per component, measured). One text a pass makes a
             comment's scores the same in the API, in batch and alone, and on this AVX2 CPU
             costs about 14% against batches of 8 (bench/).
+        threads: onnxruntime intra-op threads.
+        rows: batches that run at once (model/runtime.py map_rows).
+        pool: run the batches on this pool instead of one of `rows` threads of its own;
+            the Pipeline gives every model the same one, so that the passes of all its
+            models together never outnumber the cores.
     """
 
     def __init__(
@@ -42,6 +48,7 @@ class Encoder:
         batch_size: int = 32,
         threads: int | None = None,
         rows: int = 1,
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
@@ -49,6 +56,7 @@ class Encoder:
         self.batch_size = batch_size
         self.threads = threads
         self.rows = rows
+        self.pool = pool
 
     def load(self) -> Encoder:
         # padding is per batch, in encode(), to the batch's longest text
@@ -56,7 +64,7 @@ class Encoder:
         self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         self.dim_ = int(self.session_.get_outputs()[0].shape[-1])
-        self.pool_ = row_pool(self.rows)
+        self.pool_ = self.pool if self.pool is not None else row_pool(self.rows)
         return self
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -66,7 +74,9 @@ class Encoder:
         if not texts:
             return out
         encodings = self.tokenizer_.encode_batch(texts)
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        # longest first: the batches need little padding either way, and on a pool the
+        # short ones then fill in beside the long ones instead of one long pass ending alone
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
         def run(idx: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ from model.result import (
     SpanScores,
     Stance,
 )
-from model.runtime import default_threads
+from model.runtime import default_threads, row_pool
 from model.sentences import Span, split_sentences
 from model.stance import stance_context
 
@@ -61,6 +60,11 @@ class Pipeline:
         Splitting the cores among the passes rather than giving each pass all of them
         took the seed-like comment 154 -> 141 ms and a batch of 8 comments 130 -> 112 ms
         a comment on 2 cores (2026-11-27): more threads than cores only contend.
+        Every model's passes share one pool of `rows` threads, and a call's
+        independent chains of passes queue on it together (score_batch): on 2 AMD EPYC
+        cores the seed-like comment took 63-68 ms median instead of 68-77 ms when each
+        model had a pool of its own and the chains ran one after another
+        (bench/claim_latency.py, alternating runs, 2026-11-27).
     """
 
     def __init__(
@@ -94,6 +98,9 @@ class Pipeline:
         cores = self.threads or default_threads()
         rows = self.rows or cores
         pass_threads = max(1, cores // rows)
+        # one pool of `rows` threads runs the forward passes of every model: the chains of
+        # a call (score_batch) submit to it side by side, and queue rather than contend
+        self.rows_ = row_pool(rows)
         self.model_version: str = config["version"]
         enc = config["encoder"]
         self.encoder_ = Encoder(
@@ -102,13 +109,13 @@ class Pipeline:
             max_tokens=enc.get("max_tokens", 128),
             batch_size=enc.get("batch_size", 1),
             threads=pass_threads,
-            rows=rows,
+            pool=self.rows_,
         ).load()
         # `text` answers moderation (and check-worthiness), `pair` grounding and stance;
         # pipeline.json's `tasks` may serve a task from another folder (a kept model)
         self.models_ = {
             name: MultiHeadClassifier(
-                self.model_dir / folder, threads=pass_threads, rows=rows
+                self.model_dir / folder, threads=pass_threads, pool=self.rows_
             ).load()
             for name, folder in config["models"].items()
         }
@@ -122,8 +129,6 @@ class Pipeline:
         # dev-chosen defaults, then the newsroom's REBUT_POLICY file over them
         self.policy_ = Policy.from_thresholds(thresholds["moderation"]).merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
-        # one thread for a pass that overlaps the rest of a batch (the stance pass)
-        self.side_ = ThreadPoolExecutor(1, thread_name_prefix="rebut-side") if rows > 1 else None
         return self
 
     # -- input checks -----------------------------------------------------------------
@@ -171,62 +176,74 @@ class Pipeline:
         sentences = [_sentences(c.text) for c, _ in items]
         bounds = np.cumsum([0] + [len(ss) for ss in sentences])
         flat = [s.text for ss in sentences for s in ss]
-
-        # sentence vectors for retrieval and stance, only where there is an article
-        with_article = [i for i, index in enumerate(indexes) if index is not None]
-        vectors: dict[int, np.ndarray] = {}
-        if with_article:
-            encoded = self.encoder_.encode([s.text for i in with_article for s in sentences[i]])
-            at = 0
-            for i in with_article:
-                vectors[i] = encoded[at : at + len(sentences[i])]
-                at += len(sentences[i])
-        # the stance pass (the longest, up to 320 tokens) needs only the sentence vectors:
-        # it starts first and runs beside every other pass of the call, not after them
+        # candidate clauses of every sentence (model/claims.py), scored with the sentences
+        parts = [[clause_parts(s) for s in ss] for ss in sentences]
+        part_spans = [p for ss in parts for ps in ss for p in ps]
+        part_texts = [as_statement(p.text) for p in part_spans]
+        part_comment = [i for i, ss in enumerate(parts) for ps in ss for _ in ps]
+        moderator, claim_model = self.for_task_["moderation"], self.for_task_["checkworthy"]
         grounder, stance_model = self.for_task_["grounding"], self.for_task_["stance"]
+        whole = [i for i, ss in enumerate(sentences) if len(ss) > 1]
+
+        # Three chains of passes need nothing from each other: sentence vectors -> stance,
+        # check-worthiness -> grounding, and moderation. Every pass is queued on the one
+        # pool of passes (self.rows_) as soon as its inputs exist (predict_later), and
+        # runs in the order queued: the vectors, the stance pass (the longest: started
+        # first, it is not left running alone at the end), check-worthiness, moderation,
+        # then grounding. No core waits for a chain it is not on, and no more passes run
+        # at once than there are cores. Every pass is one input, so the results do not
+        # depend on the order.
+
+        # sentence vectors for retrieval and stance, only where there is an article, and
+        # of the clauses too: any clause may become a claim, and waiting for the claims
+        # before encoding them would put two more passes on the grounding chain
+        with_article = [i for i, index in enumerate(indexes) if index is not None]
+        grounded_parts = [m for m, i in enumerate(part_comment) if indexes[i] is not None]
+        encoded = self.encoder_.encode(
+            [s.text for i in with_article for s in sentences[i]]
+            + [part_texts[m] for m in grounded_parts]
+        )
+        vectors: dict[int, np.ndarray] = {}
+        at = 0
+        for i in with_article:
+            vectors[i] = encoded[at : at + len(sentences[i])]
+            at += len(sentences[i])
+        part_vectors = dict(zip(grounded_parts, encoded[at:]))
+        # the stance pass (the longest, up to 320 tokens) needs only the sentence vectors
         contexts = [stance_context(indexes[i], vectors[i]) for i in with_article]  # type: ignore[arg-type]
         comment_texts = [items[i][0].text for i in with_article]
-        stance_args = (comment_texts, contexts, "stance")
-        stance_later = self.side_.submit(stance_model.predict, *stance_args) if self.side_ else None
-
+        stance_later = stance_model.predict_later(comment_texts, contexts, "stance")
+        # check-worthiness of every sentence and clause, unless the text model answers it
+        claims_later = (
+            claim_model.predict_later(flat + part_texts, None, "checkworthy")
+            if claim_model is not moderator
+            else None
+        )
         # every sentence (span scores, check-worthiness), and each comment of several
         # sentences as a whole (its attributes): one call, so that its passes run side by
         # side (model/runtime.py map_rows) rather than a lone whole-comment pass after
-        moderator, claim_model = self.for_task_["moderation"], self.for_task_["checkworthy"]
-        whole = [i for i, ss in enumerate(sentences) if len(ss) > 1]
-        both = moderator.predict(
+        moderation_later = moderator.predict_later(
             [normalize_for_moderation(t) for t in flat]
             + [normalize_for_moderation(items[i][0].text) for i in whole],
             None,
             "moderation",
         )
-        text_p = {task: p[: len(flat)] for task, p in both.items()}
-        whole_p = {task: p[len(flat) :] for task, p in both.items()}
-        # candidate clauses of every sentence (model/claims.py), scored with the sentences
-        parts = [[clause_parts(s) for s in ss] for ss in sentences]
-        part_spans = [p for ss in parts for ps in ss for p in ps]
-        part_texts = [as_statement(p.text) for p in part_spans]
-        if claim_model is moderator:
-            sentence_claim_p = text_p["checkworthy"][:, 1]
-            part_p = claim_model.predict(part_texts, for_task="checkworthy")["checkworthy"][:, 1]
-        else:
-            claim_p = claim_model.predict(flat + part_texts, None, "checkworthy")["checkworthy"][
-                :, 1
-            ]
-            sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
-        attribute_names = moderator.labels("moderation")
-        comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
-        for row, i in enumerate(whole):
-            comment_attributes[i] = whole_p["moderation"][row]
-            if moderator.truncates(items[i][0].text):  # the model saw only the start
-                sentence_max = text_p["moderation"][bounds[i] : bounds[i + 1]].max(axis=0)
-                comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
 
+        if claims_later is not None:
+            claim_p = claims_later()["checkworthy"][:, 1]
+            sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
+        else:
+            sentence_claim_p = moderation_later()["checkworthy"][: len(flat), 1]
+            part_p = claim_model.predict(part_texts, for_task="checkworthy")["checkworthy"][:, 1]
         claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
 
-        # pair model: each claim against its evidence, each comment against its article
+        # pair model: each claim against its evidence (the comment against its article
+        # is the stance pass, already running)
         grounded = [r for r, row in enumerate(claim_rows) if indexes[row[0]] is not None]
-        claim_vectors = self._claim_vectors([claim_rows[r] for r in grounded], vectors)
+        claim_vectors = [
+            vectors[i][j] if j is not None else part_vectors[m]
+            for i, _, _, j, m in (claim_rows[r] for r in grounded)
+        ]
         retrievals = [
             pair_features(claim_rows[r][1].text, v, indexes[claim_rows[r][0]])  # type: ignore[arg-type]
             for r, v in zip(grounded, claim_vectors)
@@ -237,13 +254,22 @@ class Pipeline:
         ]
         claim_texts = [_model_text(claim_rows[r]) for r in grounded]
         grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
-        stance_p = stance_later.result() if stance_later else stance_model.predict(*stance_args)
-        stance_p = stance_p["stance"]
+        stance_p = stance_later()["stance"]
+        both = moderation_later()
+        text_p = {task: p[: len(flat)] for task, p in both.items()}
+        whole_p = {task: p[len(flat) :] for task, p in both.items()}
+        attribute_names = moderator.labels("moderation")
+        comment_attributes = text_p["moderation"][bounds[:-1]].copy()  # one-sentence comments
+        for row, i in enumerate(whole):
+            comment_attributes[i] = whole_p["moderation"][row]
+            if moderator.truncates(items[i][0].text):  # the model saw only the start
+                sentence_max = text_p["moderation"][bounds[i] : bounds[i + 1]].max(axis=0)
+                comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
 
         grounding_labels = grounder.labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
         where = {r: k for k, r in enumerate(grounded)}
-        for r, (i, span, p_claim, _row) in enumerate(claim_rows):
+        for r, (i, span, p_claim, _row, _part) in enumerate(claim_rows):
             claim = Claim(
                 text=span.text, start=span.start, end=span.end, check_worthiness=_p(p_claim)
             )
@@ -326,13 +352,12 @@ class Pipeline:
         part_spans: list[Span],
         part_p: np.ndarray,
         bounds: np.ndarray,
-    ) -> list[tuple[int, Span, float, int | None]]:
-        """(comment, span, check-worthiness, row of the sentence or None for a clause) of
-        every claim, in comment order.
+    ) -> list[ClaimRow]:
+        """Every claim, in comment order.
 
         A sentence is one claim, or, where at least two of its clauses are claims on
         their own, those clauses (model/claims.py)."""
-        chosen: list[tuple[int, Span, float, int | None]] = []
+        chosen: list[ClaimRow] = []
         k = 0
         for i, ss in enumerate(sentences):
             for j, span in enumerate(ss):
@@ -341,22 +366,20 @@ class Pipeline:
                 k += n
                 row = int(bounds[i] + j)
                 if len(claimed) >= 2:
-                    chosen.extend((i, part_spans[m], float(part_p[m]), None) for m in claimed)
+                    chosen.extend((i, part_spans[m], float(part_p[m]), None, m) for m in claimed)
                 elif sentence_p[row] >= self.claim_threshold_:
-                    chosen.append((i, span, float(sentence_p[row]), j))
+                    chosen.append((i, span, float(sentence_p[row]), j, None))
         return chosen
 
-    def _claim_vectors(
-        self, rows: list[tuple[int, Span, float, int | None]], vectors: dict[int, np.ndarray]
-    ) -> list[np.ndarray]:
-        """Each claim's retrieval vector: its sentence's, or for a clause its own."""
-        clauses = iter(self.encoder_.encode([_model_text(row) for row in rows if row[3] is None]))
-        return [vectors[i][j] if j is not None else next(clauses) for i, _, _, j in rows]
+
+# (comment, span, check-worthiness, sentence of the comment or None for a clause,
+#  clause index into the batch's clauses or None for a sentence)
+ClaimRow = tuple[int, Span, float, int | None, int | None]
 
 
-def _model_text(row: tuple[int, Span, float, int | None]) -> str:
+def _model_text(row: ClaimRow) -> str:
     """What the models read of a claim: a sentence as written, a clause ended as one."""
-    _, span, _, sentence = row
+    span, sentence = row[1], row[3]
     return span.text if sentence is not None else as_statement(span.text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -173,7 +173,22 @@ def map_rows(pool: ThreadPoolExecutor | None, run: Callable[[T], R], rows: Itera
     The passes stay one input each (results do not depend on what runs beside them);
     onnxruntime releases the GIL during a run, and at batch 1 two single-threaded passes
     side by side do more than one pass on two threads."""
-    return list(pool.map(run, rows)) if pool is not None else [run(r) for r in rows]
+    return [f.result() for f in submit_rows(pool, run, rows)]
+
+
+def submit_rows(
+    pool: ThreadPoolExecutor | None, run: Callable[[T], R], rows: Iterable[T]
+) -> list[Future[R]]:
+    """map_rows without the waiting: run(row) for every row queued on `pool` now, in
+    order (without a pool, run now)."""
+    if pool is not None:
+        return [pool.submit(run, r) for r in rows]
+    done = []
+    for r in rows:
+        future: Future[R] = Future()
+        future.set_result(run(r))
+        done.append(future)
+    return done
 
 
 def load_tokenizer(model_dir: str | Path, max_tokens: int) -> Tokenizer:

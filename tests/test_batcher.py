@@ -41,7 +41,10 @@ def one_at_a_time() -> Pipeline:
 
 
 def test_passes_side_by_side_give_the_same_results(pipeline: Pipeline, one_at_a_time) -> None:
-    assert pipeline.encoder_.rows > 1 or pipeline.threads == 1  # the default runs rows at once
+    # the default runs passes side by side, every model's on the one pool
+    shared = {id(m.pool_) for m in [pipeline.encoder_, *pipeline.models_.values()]}
+    assert shared == {id(pipeline.rows_)}
+    assert pipeline.rows_ is not None or pipeline.threads == 1
     items = [(c, ARTICLE if i % 2 else None) for i, c in enumerate(COMMENTS)]
     side_by_side = Pipeline.from_dir(threads=2, rows=3).score_batch(items)
     for (comment, article), result in zip(items, side_by_side):
