@@ -9,13 +9,15 @@ does for a busy article in the service. Prints the median and the 90th percentil
 for one more warm call each model's forward passes: how many, their token lengths and
 milliseconds (passes run two at a time, so they add up to more than the call).
 `int8_weights` says how the int8 weights ran (REBUT_INT8_WEIGHTS, model/runtime.py): compare
-figures only on the same CPU and setting.
+figures only on the same CPU and setting, and at a similar load average (other tenants of a
+shared host move the median by 10 ms; alternate runs of the two versions compared).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import threading
@@ -64,6 +66,7 @@ def main() -> None:
                 "model_version": pipeline.model_version,
                 "cpu": cpu_name(),
                 "int8_weights": int8_weights(),
+                "load_average_1min": round(os.getloadavg()[0], 2),  # compare at similar load
                 "article_passages": len(index.passages),
                 "claims": len(result.claims),
                 "runs": args.runs,
