@@ -62,9 +62,9 @@ class Pipeline:
         a comment on 2 cores (2026-11-27): more threads than cores only contend.
         Every model's passes share one pool of `rows` threads, and a call's
         independent chains of passes queue on it together (score_batch): on 2 AMD EPYC
-        cores the seed-like comment took 58-62 ms median instead of 66-72 ms when each
+        cores the seed-like comment took 52-55 ms median instead of 60-64 ms when each
         model had a pool of its own and the chains ran one after another
-        (bench/claim_latency.py, alternating runs, 2026-11-27).
+        (bench/claim_latency.py, alternating runs on a quiet host, 2026-11-27).
     """
 
     def __init__(
