@@ -13,6 +13,7 @@ model/ngram.py): they read the same texts, so every caller of `predict` (the pip
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,7 @@ class MultiHeadClassifier:
         model_dir: folder holding `onnx_file`, `tokenizer.json` and `heads.json`.
         onnx_file: model.onnx (int8) or model.fp32.onnx where one was kept.
         threads: onnxruntime intra-op threads.
-        rows: how many inputs run at once (each its own forward pass; see runtime.map_rows).
+        rows: how many inputs run at once (each its own forward pass; see runtime.submit_rows).
         pool: run the passes on this pool instead of one of `rows` threads of its own (the
             Pipeline shares one among its models, as model/encoder.py says).
 
@@ -126,7 +127,8 @@ class MultiHeadClassifier:
     ) -> Callable[[], dict[str, np.ndarray]]:
         """`predict`, with its passes queued on the pool now: returns a function that waits
         for them and returns what `predict` would. A caller queues the passes of several
-        models in the order they should run before it waits for any (Pipeline.score_batch)."""
+        models in the order they should run before it waits for any (Pipeline.score_batch).
+        The function waits once; later calls return the same arrays."""
         if not hasattr(self, "session_"):
             raise RuntimeError(f"{self.model_dir}: predict called before load()")
         if pairs is not None and len(pairs) != len(texts):
@@ -163,6 +165,7 @@ class MultiHeadClassifier:
 
         ngram_passes = dict(zip(ngram_files, submit_rows(self.pool_, ngram_pass, ngram_files)))
 
+        @functools.cache
         def result() -> dict[str, np.ndarray]:
             out = {
                 task: np.zeros((len(texts), len(h.labels)), dtype=np.float32)

@@ -220,8 +220,7 @@ class Pipeline:
             else None
         )
         # every sentence (span scores, check-worthiness), and each comment of several
-        # sentences as a whole (its attributes): one call, so that its passes run side by
-        # side (model/runtime.py map_rows) rather than a lone whole-comment pass after
+        # sentences as a whole (its attributes): one call, its passes queued together
         moderation_later = moderator.predict_later(
             [normalize_for_moderation(t) for t in flat]
             + [normalize_for_moderation(items[i][0].text) for i in whole],
