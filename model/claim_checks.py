@@ -272,10 +272,12 @@ def _figure_differs(claim_tokens: list[str], evidence: list[list[str]]) -> bool:
     claim_figures = [f for f in all_figures if not f.approximate]
     if not claim_figures:
         return False
-    per_sentence = [(s, _figures(s)) for s in evidence]
+    per_sentence = [_figures(s) for s in evidence]
+    # each sentence's content words with the sentence before it's: a fact spread over two
+    nearby = [_content(_words((evidence[k - 1] if k else []) + s)) for k, s in enumerate(evidence)]
     # any unit, and the number as written: "seven girls" is not contradicted by "28 girls"
     # when "Seven Bosnian teenagers" is there too, nor "$800 million" by a careless "$800"
-    evidence_values = {f.value for _, fs in per_sentence for f in fs} | {
+    evidence_values = {f.value for fs in per_sentence for f in fs} | {
         v for v in map(_number, _words([t for s in evidence for t in s])) if v is not None
     }
     figure_words = _content([claim_tokens[f.position].lower() for f in all_figures])
@@ -290,7 +292,7 @@ def _figure_differs(claim_tokens: list[str], evidence: list[list[str]]) -> bool:
         given = (
             evidence_values
             if figure.unit != "fold"
-            else {f.value for _, fs in per_sentence for f in fs if f.unit == "fold"}
+            else {f.value for fs in per_sentence for f in fs if f.unit == "fold"}
         )
         written = _number(claim_tokens[figure.position])
         if figure.value in given or (figure.unit != "fold" and written in given):
@@ -301,7 +303,7 @@ def _figure_differs(claim_tokens: list[str], evidence: list[list[str]]) -> bool:
             and any(isinstance(v, float) and _rounded(figure.value, v) for v in given)
         ):
             continue  # "$2,000 tip" for "$2,084", "20-stone" for "19 stone"
-        for k, (sentence, found) in enumerate(per_sentence):
+        for found, shared_words in zip(per_sentence, nearby, strict=True):
             same_unit = [
                 f
                 for f in found
@@ -310,8 +312,7 @@ def _figure_differs(claim_tokens: list[str], evidence: list[list[str]]) -> bool:
             ]
             if not same_unit or any(f.approximate for f in same_unit):
                 continue
-            before = per_sentence[k - 1][0] if k else []
-            shared = len(others & _content(_words(before + sentence))) / len(others)
+            shared = len(others & shared_words) / len(others)
             if shared >= MIN_SHARED_WORDS:
                 return True
     return False
@@ -381,6 +382,14 @@ def check_claim(claim: str, evidence: str) -> Check | None:
     if _actor_differs(claim_tokens, sentences):
         return "actor_differs"
     return None
+
+
+def apply_checks(
+    probabilities: np.ndarray, labels: list[str], checks: list[Check | None]
+) -> np.ndarray:
+    """`apply_check` over a batch: row i of the probabilities after checks[i]."""
+    rows = [apply_check(p, labels, check) for p, check in zip(probabilities, checks)]
+    return np.array(rows, dtype=probabilities.dtype).reshape(probabilities.shape)
 
 
 def apply_check(probabilities: np.ndarray, labels: list[str], check: Check | None) -> np.ndarray:

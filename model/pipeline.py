@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
-from model.claim_checks import apply_check, check_claim
+from model.claim_checks import apply_checks, check_claim
 from model.claims import as_statement, clause_parts
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
@@ -256,10 +256,7 @@ class Pipeline:
         grounding_later = grounder.predict_later(claim_texts, evidence, for_task="grounding")
         checks = [check_claim(c, e) for c, e in zip(claim_texts, evidence)]  # while it runs
         grounding_labels = grounder.labels("grounding")
-        grounding_p = grounding_later()["grounding"]
-        grounding_p = np.array(
-            [apply_check(p, grounding_labels, check) for p, check in zip(grounding_p, checks)]
-        ).reshape(grounding_p.shape)
+        grounding_p = apply_checks(grounding_later()["grounding"], grounding_labels, checks)
         stance_p = stance_later()["stance"]
         both = moderation_later()
         text_p = {task: p[: len(flat)] for task, p in both.items()}

@@ -239,7 +239,7 @@ def predict_task(
 ) -> np.ndarray:
     """A task's probabilities on task_inputs rows, from the model folder's ONNX files,
     reading each row as the pipeline reads a comment (moderation: normalised text)."""
-    from model.claim_checks import apply_check, check_claim
+    from model.claim_checks import apply_checks, check_claim
     from model.classifier import MultiHeadClassifier
     from model.normalize import normalize_for_moderation
 
@@ -252,13 +252,8 @@ def predict_task(
     pairs = [r["b"] for r in rows] if task in ("grounding", "stance") else None
     probabilities = model.predict(texts, pairs, for_task=task)[task]
     if task == "grounding":  # the pipeline's word checks on the same claim and evidence
-        labels = model.labels(task)
-        probabilities = np.array(
-            [
-                apply_check(p, labels, check_claim(r["a"], r["b"]))
-                for p, r in zip(probabilities, rows)
-            ]
-        ).reshape(probabilities.shape)
+        checks = [check_claim(r["a"], r["b"]) for r in rows]
+        probabilities = apply_checks(probabilities, model.labels(task), checks)
     return probabilities
 
 
