@@ -64,3 +64,47 @@ def test_a_comment_that_adds_what_the_article_leaves_out_disputes(
 ) -> None:
     result = pipeline.score(CommentIn(id="adds", text=text), article)
     assert result.stance is not None and result.stance.label == "disputes", result.stance
+
+
+# The same comment under two reports that say opposite things: its stance must turn with
+# the article (data/cards/stance.md, "Negated claims"). Model 0.5.10 gave the same label
+# under both reports in all three; 0.5.11 gets the coffee one, by a few hundredths.
+POLARITY_CASES = [  # (the report the comment agrees with, the one it disputes, comment)
+    pytest.param(
+        "A large study found that drinking coffee raises the risk of heart disease. "
+        "Researchers followed 50,000 adults for ten years.",
+        "A large study found that drinking coffee does not raise the risk of heart disease. "
+        "Researchers followed 50,000 adults for ten years.",
+        "Coffee is bad for your heart, my doctor told me to stop drinking it years ago.",
+        id="coffee",
+    ),
+    pytest.param(
+        "The council voted on Tuesday not to build the new bridge over the river. Councillors "
+        "said the project was too expensive. The vote was 7 to 2.",
+        "The council voted on Tuesday to build the new bridge over the river. Councillors said "
+        "the project was worth the cost. The vote was 7 to 2.",
+        "Building that bridge would be a waste of money. The old one works fine.",
+        id="bridge",
+        marks=pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both"),
+    ),
+    pytest.param(
+        "The district made school uniforms compulsory from next year. The board said uniforms "
+        "help discipline. Parents were divided.",
+        "The district banned school uniforms from next year. The board said uniforms did "
+        "little for discipline. Parents were divided.",
+        "Uniforms are a great idea, they stop bullying over clothes and make mornings easier.",
+        id="uniforms",
+        marks=pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("agreed_with", "disputed", "comment"), POLARITY_CASES)
+def test_the_stance_turns_with_what_the_article_says(
+    pipeline: Pipeline, agreed_with: str, disputed: str, comment: str
+) -> None:
+    labels = [
+        pipeline.score(CommentIn(id="c", text=comment), ArticleIn(id=name, body=body)).stance.label  # type: ignore[union-attr]
+        for name, body in (("agreed", agreed_with), ("disputed", disputed))
+    ]
+    assert labels == ["agrees", "disputes"]
