@@ -770,14 +770,7 @@ def negate_claim(claim: str) -> str | None:
     """The claim with its polarity turned ("X should not Y" <-> "X should Y", "We don't
     need Z" -> "We do need Z"), or None where no single auxiliary can carry the change: a
     claim without one ("Tenure protects bad teachers") or with two negations."""
-    if len(_NEGATION.findall(claim)) > 1:
-        return None
-    for pattern, repl in _NEG_REMOVE:
-        if pattern.search(claim):
-            return pattern.sub(repl, claim, count=1)
-    if _NEG_INSERT.search(claim):
-        return _NEG_INSERT.sub(r"\1 not", claim, count=1)
-    return None
+    return None if len(_NEGATION.findall(claim)) > 1 else _turn_negation(claim)
 
 
 def negated_claims(examples: Iterable[StanceExample]) -> list[StanceExample]:
@@ -1213,13 +1206,18 @@ def _swap_entity(sentence: str, article: str, rng: random.Random) -> str | None:
     return sentence.replace(old, rng.choice(options), 1)
 
 
-def _flip_negation(sentence: str, article: str, rng: random.Random) -> str | None:
+def _turn_negation(text: str) -> str | None:
+    """The first negated auxiliary un-negated, else the first auxiliary negated."""
     for pattern, repl in _NEG_REMOVE:
-        if pattern.search(sentence):
-            return pattern.sub(repl, sentence, count=1)
-    if _NEG_INSERT.search(sentence):
-        return _NEG_INSERT.sub(r"\1 not", sentence, count=1)
+        if pattern.search(text):
+            return pattern.sub(repl, text, count=1)
+    if _NEG_INSERT.search(text):
+        return _NEG_INSERT.sub(r"\1 not", text, count=1)
     return None
+
+
+def _flip_negation(sentence: str, article: str, rng: random.Random) -> str | None:
+    return _turn_negation(sentence)
 
 
 _Perturb = Callable[[str, str, random.Random], str | None]  # (sentence, article, rng) -> claim
