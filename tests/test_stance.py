@@ -69,6 +69,7 @@ def test_a_comment_that_adds_what_the_article_leaves_out_disputes(
 # The same comment under two reports that say opposite things: its stance must turn with
 # the article (data/cards/stance.md, "Negated claims"). Model 0.5.10 gave the same label
 # under both reports in all three; 0.5.11 gets the coffee one, by a few hundredths.
+KEPT_BY_0_5_11 = pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both")
 POLARITY_CASES = [  # (the report the comment agrees with, the one it disputes, comment)
     pytest.param(
         "A large study found that drinking coffee raises the risk of heart disease. "
@@ -85,7 +86,7 @@ POLARITY_CASES = [  # (the report the comment agrees with, the one it disputes, 
         "the project was worth the cost. The vote was 7 to 2.",
         "Building that bridge would be a waste of money. The old one works fine.",
         id="bridge",
-        marks=pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both"),
+        marks=KEPT_BY_0_5_11,
     ),
     pytest.param(
         "The district made school uniforms compulsory from next year. The board said uniforms "
@@ -94,7 +95,7 @@ POLARITY_CASES = [  # (the report the comment agrees with, the one it disputes, 
         "little for discipline. Parents were divided.",
         "Uniforms are a great idea, they stop bullying over clothes and make mornings easier.",
         id="uniforms",
-        marks=pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both"),
+        marks=KEPT_BY_0_5_11,
     ),
 ]
 

@@ -777,9 +777,10 @@ def negated_claims(examples: Iterable[StanceExample]) -> list[StanceExample]:
     """Each agreeing or disputing comment again, against its claim negated and with the
     opposite label (source `<source>_negated`, train only). ARC and Perspectrum judge a
     comment against a one-line claim, and every comment answers one claim, so a model can
-    learn a comment's label without reading the claim: 0.5.10 gave the same label to 69% of
-    Perspectrum dev perspectives and 79% of ARC dev comments when their claim was negated
-    (data/cards/stance.md). The same comment with opposite labels makes the claim count."""
+    learn a comment's label without reading the claim: 0.5.10 kept its label for 69% of ARC's
+    and Perspectrum's dev comments when their claim was negated (`negated_claims` in `rebut
+    eval stance`; data/cards/stance.md). The same comment with opposite labels makes the
+    claim count."""
     rows = []
     for e in examples:
         negated = negate_claim(e.article_body) if e.label in _OPPOSITE else None
