@@ -113,10 +113,11 @@ class TorchSession:
 
 def make_session(backend: str, model_dir: Path, name: str, threads: int) -> object:
     """backend: "onnx-int8" (the served file), "onnx-fp32" or "torch-fp32"."""
+    # the recorded passes are single unpadded inputs, as served: no attention masks
     if backend == "onnx-int8":
-        return cpu_session(model_dir / "model.onnx", threads)
+        return cpu_session(model_dir / "model.onnx", threads, unpadded=True)
     if backend == "onnx-fp32":
-        return cpu_session(onnx_fp32(model_dir, name), threads)
+        return cpu_session(onnx_fp32(model_dir, name), threads, unpadded=True)
     torch.set_num_threads(threads)
     served = cpu_session(model_dir / "model.onnx", 1)
     return TorchSession(torch_model(model_dir), [o.name for o in served.get_outputs()])

@@ -98,7 +98,8 @@ class MultiHeadClassifier:
             for n in {h.max_tokens for h in self.heads_.values()}
         }
         self.max_tokens_ = max(self.tokenizers_)
-        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
+        # every pass is one text (or pair) without padding
+        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads, unpadded=True)
         self.outputs_ = [o.name for o in self.session_.get_outputs()]
         missing = set(self.heads_) - set(self.outputs_)
         if missing:

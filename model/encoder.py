@@ -61,7 +61,10 @@ class Encoder:
     def load(self) -> Encoder:
         # padding is per batch, in encode(), to the batch's longest text
         self.tokenizer_ = load_tokenizer(self.model_dir, self.max_tokens)
-        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads)
+        # one text a pass is never padded; batches are, and need the masks
+        self.session_ = cpu_session(
+            self.model_dir / self.onnx_file, self.threads, unpadded=self.batch_size == 1
+        )
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         self.dim_ = int(self.session_.get_outputs()[0].shape[-1])
         self.pool_ = self.pool if self.pool is not None else row_pool(self.rows)

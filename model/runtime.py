@@ -44,17 +44,97 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     return options
 
 
-def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
+def cpu_session(
+    path: str | Path, threads: int | None = None, *, unpadded: bool = False
+) -> ort.InferenceSession:
     """A session on the CPU; int8 graphs get signed weights where that is exact here
-    (`int8_weights`)."""
+    (`int8_weights`).
+
+    unpadded: the caller feeds only inputs without padding (an attention mask of ones),
+        so the graph's attention masking is dropped (`drop_attention_masks`): the same
+        outputs bit for bit, and a 317-token pass 83 -> 60 ms on one Xeon core.
+    """
     options, providers = session_options(threads), ["CPUExecutionProvider"]
-    if int8_weights() == "signed":
+    signed = int8_weights() == "signed"
+    if signed or unpadded:
         graph = onnx.load(str(path))
-        if sign_weights(graph):
+        changed = sign_weights(graph) if signed else 0
+        changed += drop_attention_masks(graph) if unpadded else 0
+        if changed:
             return ort.InferenceSession(
                 graph.SerializeToString(), sess_options=options, providers=providers
             )
     return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+
+# -- attention masks: dropped where no input is padded ---------------------------------------
+
+
+def drop_attention_masks(graph: onnx.ModelProto) -> int:
+    """Run each self-attention of `graph` without its mask; returns the attentions changed.
+
+    The exported BERT attention computes softmax(scores + where(mask, 0, -inf)), then
+    replaces NaN (a row with every key masked) by 0. For an input without padding the
+    mask adds 0.0 to every score, which changes no bit, and no row is all masked, so the
+    guard never fires. Yet on a 317-token pass these elementwise ops over 12 x 317 x 317
+    scores took 28% of the time (profiled, onnxruntime 1.32). So for unpadded inputs
+    the scores go to the softmax as they are, and the softmax's output straight on.
+    Graphs of another shape are left as they are (0 changed)."""
+    nodes = graph.graph.node
+    producer = {out: node for node in nodes for out in node.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in nodes:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    dropped: set[int] = set()
+    for softmax in [n for n in nodes if n.op_type == "Softmax"]:
+        add = producer.get(softmax.input[0])
+        if add is None or add.op_type != "Add":
+            continue
+        masks = [k for k, name in enumerate(add.input) if _is_mask(producer.get(name), producer)]
+        users = consumers.get(softmax.output[0], [])
+        guards = [u for u in users if u.op_type == "Where"]
+        if len(masks) != 1 or len(users) != 2 or len(guards) != 1:
+            continue
+        is_nan = next((u for u in users if u.op_type == "IsNaN"), None)
+        if is_nan is None or list(guards[0].input[::2]) != [is_nan.output[0], softmax.output[0]]:
+            continue  # not where(isnan(softmax), 0, softmax)
+        softmax.input[0] = add.input[1 - masks[0]]
+        for user in consumers.get(guards[0].output[0], []):
+            for k, name in enumerate(user.input):
+                if name == guards[0].output[0]:
+                    user.input[k] = softmax.output[0]
+        dropped.update(id(n) for n in (add, is_nan, guards[0]))
+    if not dropped:
+        return 0
+    # then every node whose output nothing reads any more (the masks' own computation)
+    needed = {out.name for out in graph.graph.output}
+    live: list[onnx.NodeProto] = []
+    for node in reversed([n for n in nodes if id(n) not in dropped]):
+        if any(out in needed for out in node.output):
+            live.append(node)
+            needed.update(node.input)
+    live.reverse()
+    del nodes[:]
+    nodes.extend(live)
+    return len(dropped) // 3
+
+
+def _is_mask(node: onnx.NodeProto | None, producer: dict[str, onnx.NodeProto]) -> bool:
+    """where(attend, 0, -inf): a padding mask, adding nothing where every token attends
+    (not a bias, whose values would be other numbers)."""
+    if node is None or node.op_type != "Where":
+        return False
+    values = [_scalar(producer.get(name)) for name in node.input[1:]]
+    return values[0] == 0.0 and values[1] is not None and values[1] < -1e30
+
+
+def _scalar(node: onnx.NodeProto | None) -> float | None:
+    """The value of a Constant node holding one number, else None."""
+    if node is None or node.op_type != "Constant" or len(node.attribute) != 1:
+        return None
+    value = numpy_helper.to_array(node.attribute[0].t)
+    return float(value.reshape(-1)[0]) if value.size == 1 else None
 
 
 # -- int8 weights: stored unsigned, run signed where the CPU multiplies them exactly ----------

@@ -15,7 +15,15 @@ from onnx import TensorProto, helper, numpy_helper
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.pipeline import BUNDLED_MODEL_DIR
-from model.runtime import INT8_WEIGHTS_ENV, int8_weights, sign_weights, signed_int8_is_exact
+from model.runtime import (
+    INT8_WEIGHTS_ENV,
+    cpu_session,
+    drop_attention_masks,
+    int8_weights,
+    load_tokenizer,
+    sign_weights,
+    signed_int8_is_exact,
+)
 from model.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed"
@@ -110,3 +118,55 @@ def test_an_unknown_int8_weights_setting_is_refused(monkeypatch: pytest.MonkeyPa
         int8_weights()
     monkeypatch.setenv(INT8_WEIGHTS_ENV, "Unsigned ")
     assert int8_weights() == "unsigned"
+
+
+@pytest.mark.parametrize("folder", ["encoder", "text", "pair", "checkworthy"])
+def test_unpadded_sessions_run_without_attention_masks_and_change_no_bit(folder: str) -> None:
+    """Every one of the six attentions of each bundled model loses its mask in a session
+    for unpadded inputs, and the outputs stay the same bit for bit, on sentences and on
+    pairs up to the stance head's 320 tokens."""
+    path = BUNDLED_MODEL_DIR / folder / "model.onnx"
+    assert drop_attention_masks(onnx.load(str(path))) == 6
+    masked, unmasked = cpu_session(path, 1), cpu_session(path, 1, unpadded=True)
+    sentences, body = _texts()
+    tokenizer = load_tokenizer(BUNDLED_MODEL_DIR / folder, 320)
+    encodings = [tokenizer.encode(s) for s in sentences]
+    if folder == "pair":
+        encodings += [tokenizer.encode(s, body) for s in sentences]
+        assert max(len(e.ids) for e in encodings) == 320
+    names = {i.name for i in masked.get_inputs()}
+    for encoding in encodings:
+        feeds = {
+            "input_ids": np.asarray([encoding.ids], dtype=np.int64),
+            "attention_mask": np.asarray([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.asarray([encoding.type_ids], dtype=np.int64),
+        }
+        feeds = {k: v for k, v in feeds.items() if k in names}
+        for a, b in zip(masked.run(None, feeds), unmasked.run(None, feeds), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_padded_batches_keep_their_attention_masks() -> None:
+    """The encoder pads a batch of several texts, so only its one-text-a-pass setting
+    drops the masks: a short text padded beside a long one keeps its vector."""
+    short, long = "Rebels held the town.", " ".join(SENTENCES)
+    single = Encoder(BUNDLED_MODEL_DIR / "encoder", threads=1, batch_size=1).load()
+    batched = Encoder(BUNDLED_MODEL_DIR / "encoder", threads=1, batch_size=2).load()
+    alone = single.encode([short])[0]
+    padded = batched.encode([short, long])[0]
+    # int8 batch-mates move a vector a little (cosine 0.990 here); the padding, a lot
+    assert float(alone @ padded) > 0.95
+    unmasked = cpu_session(BUNDLED_MODEL_DIR / "encoder" / "model.onnx", 1, unpadded=True)
+    ids = single.tokenizer_.encode_batch([short, long])
+    width = max(len(e.ids) for e in ids)
+    feeds = {
+        "input_ids": np.zeros((2, width), np.int64),
+        "attention_mask": np.zeros((2, width), np.int64),
+    }
+    for row, e in enumerate(ids):
+        feeds["input_ids"][row, : len(e.ids)] = e.ids
+        feeds["attention_mask"][row, : len(e.ids)] = 1
+    if "token_type_ids" in {i.name for i in unmasked.get_inputs()}:
+        feeds["token_type_ids"] = np.zeros((2, width), np.int64)
+    wrong = unmasked.run(["sentence_embedding"], feeds)[0][0]
+    assert float(alone @ wrong) < 0.9  # 0.745: the short text attends to the padding
