@@ -257,6 +257,24 @@ def test_negated_claim_rows_are_train_only() -> None:
 
 
 @needs_data
+def test_turned_reports_put_a_statement_and_its_negation_under_both_reports() -> None:
+    rows = ds.turned_reports(dev=True, limit=5)
+    assert len(rows) == 20 and {e.source for e in rows} == {"rebut_turned_reports"}
+    assert all(ds.in_dev(e.group) for e in rows)  # dev bodies only: no training leaks in
+    for said, said_turned, negated, negated_turned in zip(*[iter(rows)] * 4):
+        labels = [e.label for e in (said, said_turned, negated, negated_turned)]
+        assert labels == ["agrees", "disputes", "disputes", "agrees"]
+        assert said.comment == said_turned.comment and negated.comment == negated_turned.comment
+        assert ds.negate_claim(said.comment) == negated.comment
+        body, turned = said.article_body, said_turned.article_body
+        assert said.comment in body and negated.comment in turned
+        assert turned == body.replace(said.comment, negated.comment, 1)
+        assert (negated.article_body, negated_turned.article_body) == (body, turned)
+    training = ds.turned_reports(dev=False, limit=50)  # the rows of the pass tried for 0.5.12
+    assert len(training) == 200 and not [e for e in training if ds.in_dev(e.group)]
+
+
+@needs_data
 def test_grounding_labels_groups_and_balance() -> None:
     train, dev = ds.load_grounding(limit_per_source=LIMIT)
     assert train and dev

@@ -46,6 +46,8 @@ def test_train_export_and_score(tmp_path: Path) -> None:
     assert metrics["stance"]["fnc1_uncapped"]["pairs"] == 12  # --limit-per-source
     negated = metrics["stance"]["negated_claims"]  # comments against their claim negated
     assert 0 < negated["pairs"] <= 12 and 0 <= negated["same_label"] <= 1
+    turned = metrics["stance"]["turned_reports"]  # statements under a report turned
+    assert turned["pairs"] == 48 and 0 <= turned["accuracy"] <= 1  # 12 bodies, 4 rows each
     subprocess.run([REBUT, "export", "--run", run, "--out", out], check=True)
     assert (out / "README.md").read_text().startswith("# rebut model")
     for name in ("encoder", "text", "pair"):  # int8 ONNX beside its tokenizer

@@ -24,6 +24,7 @@ def _figures(block: dict, indent: str = "") -> list[str]:
             "shared_head",
             "fnc1_uncapped",
             "negated_claims",
+            "turned_reports",
         ):
             figures = ", ".join(f"{k} {v}" for k, v in value.items())
             lines.append(f"{indent}- {key}: {figures}")

@@ -745,8 +745,9 @@ def _stance_perspectrum(root: Path) -> Split[StanceExample]:
 def load_stance(
     data_dir: Path | str | None = None, *, limit_per_source: int | None = None
 ) -> Split[StanceExample]:
-    """FNC-1 (UKP training data), ARC, Perspectrum, and framed comments and off-topic
-    reader comments on FNC-1 training bodies (train only) -> (train, dev)."""
+    """FNC-1 (UKP training data), ARC, Perspectrum -> (train, dev); train also holds ARC's
+    and Perspectrum's comments against their claim negated, and framed comments and
+    off-topic reader comments on FNC-1 training bodies."""
     root = _root(data_dir)
     arc, perspectrum = _stance_arc(root), _stance_perspectrum(root)
     parts = [
@@ -798,9 +799,50 @@ def negated_claims(examples: Iterable[StanceExample]) -> list[StanceExample]:
     return rows
 
 
+def turned_reports(
+    data_dir: Path | str | None = None, *, dev: bool, limit: int | None = None
+) -> list[StanceExample]:
+    """One statement under one report and under the same report saying the opposite: for
+    an FNC-1 body, a sentence S that one auxiliary can negate (`negate_claim`), the body B'
+    with S turned in place, and four rows in this order: S under B `agrees`, S under B'
+    `disputes`, not-S under B `disputes`, not-S under B' `agrees` (source
+    `rebut_turned_reports`). A head that judges the comment alone gets two of four right;
+    0.5.11 called not-S under B' (a negated statement under a report that says the same)
+    `agrees` only half the time, as if a "not" in a comment meant `disputes`
+    (data/cards/stance.md). `dev` picks the bodies of dev groups (`rebut eval stance`) or
+    of training groups: a pass trained on those rows was tried and not shipped, so
+    load_stance does not add them. One sentence a body, by a seeded draw."""
+    bodies, _, cluster = _fnc(_root(data_dir))
+    rows: list[StanceExample] = []
+    for body_id in sorted(bodies, key=lambda b: _hash(f"turned-report:{b}")):
+        group = f"fnc1:claim{cluster.get(body_id, body_id)}"
+        if in_dev(group, DEV_PERCENT) != dev:
+            continue
+        body = bodies[body_id]
+        candidates = [
+            (s, t) for s in _claimable_sentences(body) if (t := negate_claim(s)) and s in body
+        ]
+        if not candidates:
+            continue
+        said, turned = random.Random(f"{SYNTH_SEED}:turned:{body_id}").choice(candidates)
+        other = body.replace(said, turned, 1)
+        for comment, report, label in (
+            (said, body, "agrees"),
+            (said, other, "disputes"),
+            (turned, body, "disputes"),
+            (turned, other, "agrees"),
+        ):
+            rows.append(StanceExample(comment, "", report, label, "rebut_turned_reports", group))
+        if limit is not None and len(rows) >= 4 * limit:
+            break
+    return rows
+
+
 # --------------------------------------------------------------------------- stance: synthetic
 
 COMMENT_FRAMES = _REPO / "data" / "stance" / "comment_frames.json"
+
+
 SYNTH_STANCE_PER_BODY = 2  # framed comments per FNC-1 training body, each of its own kind
 
 

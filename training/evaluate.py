@@ -342,6 +342,9 @@ def evaluate_model_dir(
             metrics["negated_claims"] = negated_claim_metrics(
                 model_dir / folder, featurizer, data_dir
             )
+            metrics["turned_reports"] = turned_report_metrics(
+                model_dir / folder, featurizer, data_dir
+            )
         finally:
             encoder.save()
     return metrics
@@ -396,6 +399,36 @@ def negated_claim_metrics(
         "pairs": len(both),
         "accuracy": round(float(np.mean([g == q for g, q in zip(gold, predicted[1])])), 4),
         "same_label": round(float(np.mean([a == b for a, b in zip(*predicted)])), 4),
+    }
+
+
+def turned_report_metrics(
+    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+) -> dict:
+    """Does the stance head read the report? FNC-1 dev bodies with one sentence turned
+    (datasets.turned_reports): a statement and its negation, each under the report and
+    under the report saying the opposite. `accuracy` over the rows (judging the comment
+    alone gets half), and `same_label`, the share of statements whose predicted label did
+    not change when only the report turned."""
+    from model.classifier import MultiHeadClassifier
+    from model.result import STANCE_LABELS
+    from training.datasets import turned_reports
+
+    rows = turned_reports(data_dir, dev=True, limit=limit)
+    if not rows:
+        return {"pairs": 0}
+    pairs = featurizer.stance_pairs(rows)
+    model = MultiHeadClassifier(stance_dir).load()
+    p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
+    predicted = [STANCE_LABELS[int(row.argmax())] for row in p]
+    # rows come in fours: (S, B), (S, B'), (not-S, B), (not-S, B')
+    under_report, under_turned = predicted[0::2], predicted[1::2]
+    return {
+        "pairs": len(rows),
+        "accuracy": round(float(np.mean([e.label == q for e, q in zip(rows, predicted)])), 4),
+        "same_label": round(
+            float(np.mean([a == b for a, b in zip(under_report, under_turned)])), 4
+        ),
     }
 
 

@@ -253,6 +253,10 @@ def train(cfg: TrainConfig) -> dict:
             model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
             cfg.limit_per_source,
         )  # fmt: skip
+        metrics["stance"]["turned_reports"] = evaluate.turned_report_metrics(
+            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
+            cfg.limit_per_source,
+        )  # fmt: skip
     finally:
         encoder.save()
     for name in {**MODELS, **solo}:
