@@ -408,8 +408,9 @@ def turned_report_metrics(
     """Does the stance head read the report? FNC-1 dev bodies with one sentence turned
     (datasets.turned_reports): a statement and its negation, each under the report and
     under the report saying the opposite. `accuracy` over the rows (judging the comment
-    alone gets half), and `same_label`, the share of statements whose predicted label did
-    not change when only the report turned."""
+    alone gets half), `same_label`, the share of statements whose predicted label did not
+    change when only the report turned, and `right_*`, the accuracy on each of the four
+    rows."""
     from model.classifier import MultiHeadClassifier
     from model.result import STANCE_LABELS
     from training.datasets import turned_reports
@@ -421,14 +422,22 @@ def turned_report_metrics(
     model = MultiHeadClassifier(stance_dir).load()
     p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
     predicted = [STANCE_LABELS[int(row.argmax())] for row in p]
+    right = [e.label == q for e, q in zip(rows, predicted)]
     # rows come in fours: (S, B), (S, B'), (not-S, B), (not-S, B')
     under_report, under_turned = predicted[0::2], predicted[1::2]
+    kinds = (
+        "said_under_report",
+        "said_under_turned",
+        "negated_under_report",
+        "negated_under_turned",
+    )
     return {
         "pairs": len(rows),
-        "accuracy": round(float(np.mean([e.label == q for e, q in zip(rows, predicted)])), 4),
+        "accuracy": round(float(np.mean(right)), 4),
         "same_label": round(
             float(np.mean([a == b for a, b in zip(under_report, under_turned)])), 4
         ),
+        **{f"right_{kind}": round(float(np.mean(right[k::4])), 4) for k, kind in enumerate(kinds)},
     }
 
 
