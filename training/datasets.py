@@ -841,8 +841,6 @@ def turned_reports(
 # --------------------------------------------------------------------------- stance: synthetic
 
 COMMENT_FRAMES = _REPO / "data" / "stance" / "comment_frames.json"
-
-
 SYNTH_STANCE_PER_BODY = 2  # framed comments per FNC-1 training body, each of its own kind
 
 

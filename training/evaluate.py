@@ -337,17 +337,22 @@ def evaluate_model_dir(
         metrics.update(robustness_metrics(model_dir / folder, config["thresholds"], rows))
     if task == "stance":
         try:
-            uncapped = fnc1_uncapped_metrics(model_dir / folder, featurizer, data_dir)
-            metrics["fnc1_uncapped"] = uncapped
-            metrics["negated_claims"] = negated_claim_metrics(
-                model_dir / folder, featurizer, data_dir
-            )
-            metrics["turned_reports"] = turned_report_metrics(
-                model_dir / folder, featurizer, data_dir
-            )
+            metrics.update(stance_probe_metrics(model_dir / folder, featurizer, data_dir))
         finally:
             encoder.save()
     return metrics
+
+
+def stance_probe_metrics(
+    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+) -> dict:
+    """The stance figures beyond the dev split's, for `rebut eval stance` and `rebut train`
+    alike: FNC-1 at its own class mix, and whether the head reads the claim and the report."""
+    return {
+        "fnc1_uncapped": fnc1_uncapped_metrics(stance_dir, featurizer, data_dir, limit),
+        "negated_claims": negated_claim_metrics(stance_dir, featurizer, data_dir, limit),
+        "turned_reports": turned_report_metrics(stance_dir, featurizer, data_dir, limit),
+    }
 
 
 def fnc1_uncapped_metrics(

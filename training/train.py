@@ -244,18 +244,12 @@ def train(cfg: TrainConfig) -> dict:
     )
     metrics["moderation"].update(ngram_report)
     encoder = CachingEncoder.for_model(model_dir / "encoder", cfg.cache_dir)
-    try:  # FNC-1 dev at its own class mix, comparable with published FNC-1 scores
-        metrics["stance"]["fnc1_uncapped"] = evaluate.fnc1_uncapped_metrics(
-            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
-            cfg.limit_per_source,
-        )  # fmt: skip
-        metrics["stance"]["negated_claims"] = evaluate.negated_claim_metrics(
-            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
-            cfg.limit_per_source,
-        )  # fmt: skip
-        metrics["stance"]["turned_reports"] = evaluate.turned_report_metrics(
-            model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
-            cfg.limit_per_source,
+    try:  # FNC-1 at its own class mix, and whether the head reads the claim and the report
+        metrics["stance"].update(
+            evaluate.stance_probe_metrics(
+                model_dir / task_models["stance"], Featurizer(encoder), cfg.data_dir,
+                cfg.limit_per_source,
+            )
         )  # fmt: skip
     finally:
         encoder.save()
