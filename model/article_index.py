@@ -12,7 +12,6 @@ costs no encoding, and an edited article is indexed afresh.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -23,21 +22,13 @@ import numpy as np
 from model.encoder import Encoder, TextEncoder
 from model.sentences import Span, split_sentences
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers written in the text, thousands separators dropped ("40,000" -> "40000")."""
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
-
 
 def content_hash(title: str | None, body: str) -> str:
     return hashlib.sha256(f"{title or ''}\x00{body}".encode()).hexdigest()
 
 
 def lexical_tokens(texts: list[str]) -> list[list[str]]:
-    """Lower-cased word tokens without English stop words: what BM25 and the lexical
-    features of the grounding and stance models compare."""
+    """Lower-cased word tokens without English stop words: what BM25 compares."""
     return bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
 
 
@@ -49,11 +40,7 @@ class ArticleIndex:
     sentences: list[Span]
     passages: list[Span]  # sentences first, then two-sentence windows
     embeddings: np.ndarray  # (len(passages), dim), unit vectors
-    title_embedding: np.ndarray  # (dim,), the title and lead: what the article is about
     bm25: bm25s.BM25 | None  # None for an article with no word to index
-    passage_words: list[frozenset[str]]  # lexical tokens of each passage
-    vocabulary: frozenset[str]  # lexical tokens of the whole article
-    numbers: frozenset[str]  # numbers in the body, as the grounding features compare them
 
     @classmethod
     def build(
@@ -64,9 +51,7 @@ class ArticleIndex:
             Span(body[a.start : b.end], a.start, b.end) for a, b in zip(sentences, sentences[1:])
         ]
         passages = sentences + windows
-        headline = " ".join([title or "", *(s.text for s in sentences[:2])]).strip()
-        vectors = encoder.encode([s.text for s in sentences] + [headline or body[:500]])
-        sentence_vectors = vectors[:-1]
+        sentence_vectors = encoder.encode([s.text for s in sentences])
         window_vectors = sentence_vectors[:-1] + sentence_vectors[1:]
         window_vectors /= np.maximum(np.linalg.norm(window_vectors, axis=1, keepdims=True), 1e-9)
         tokens = lexical_tokens([p.text for p in passages])
@@ -81,11 +66,7 @@ class ArticleIndex:
             sentences=sentences,
             passages=passages,
             embeddings=np.concatenate([sentence_vectors, window_vectors]).astype(np.float32),
-            title_embedding=vectors[-1],
             bm25=bm25,
-            passage_words=[frozenset(ts) for ts in tokens],
-            vocabulary=frozenset(t for ts in tokens for t in ts),
-            numbers=frozenset(numbers_in(body)),
         )
 
     def lexical_scores(self, query_tokens: list[str]) -> np.ndarray:

@@ -19,7 +19,7 @@ from model.claims import as_statement, clause_parts
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.errors import EmptyText, TextTooLong
-from model.grounding import evidence_text, pair_features
+from model.grounding import evidence_text, retrieve
 from model.hints import write_hints
 from model.language import detect_language
 from model.limits import MAX_ARTICLE_CHARS, MAX_COMMENT_CHARS
@@ -245,7 +245,7 @@ class Pipeline:
             for i, _, _, j, m in (claim_rows[r] for r in grounded)
         ]
         retrievals = [
-            pair_features(claim_rows[r][1].text, v, indexes[claim_rows[r][0]])  # type: ignore[arg-type]
+            retrieve(claim_rows[r][1].text, v, indexes[claim_rows[r][0]])  # type: ignore[arg-type]
             for r, v in zip(grounded, claim_vectors)
         ]
         evidence = [

@@ -8,7 +8,7 @@ import numpy as np
 from tqdm import tqdm
 
 from model.article_index import ArticleIndex, content_hash
-from model.grounding import evidence_text, pair_features
+from model.grounding import evidence_text, retrieve
 from model.sentences import split_sentences
 from model.stance import stance_context
 from training import datasets
@@ -60,7 +60,7 @@ class Featurizer:
         pairs = []
         for i, e in enumerate(tqdm(examples, desc="grounding evidence", leave=False)):
             index = self.index("", e.article)
-            pairs.append((e.claim, evidence_text(index, pair_features(e.claim, claims[i], index))))
+            pairs.append((e.claim, evidence_text(index, retrieve(e.claim, claims[i], index))))
         return pairs
 
     def stance_pairs(self, examples: list[datasets.StanceExample]) -> list[tuple[str, str]]:
