@@ -8,6 +8,9 @@ sentences, repeated until there are 40. Indexing happens once, before timing, as
 does for a busy article in the service. Prints the median and the 90th percentile, then
 for one more warm call each model's forward passes: how many, their token lengths and
 milliseconds (passes run two at a time, so they add up to more than the call).
+`cpu_ms` is the CPU time of one call over all its threads, and `floor_ms` that divided by
+the cores the pipeline uses: the median no schedule of the same passes can beat. The gap
+between the two is all that ordering the passes can still win.
 `int8_weights` says how the int8 weights ran (REBUT_INT8_WEIGHTS, model/runtime.py): compare
 figures only on the same CPU and setting, and at a similar load average (other tenants of a
 shared host move the median by 10 ms; alternate runs of the two versions compared).
@@ -26,7 +29,7 @@ from pathlib import Path
 
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
-from model.runtime import int8_weights
+from model.runtime import default_threads, int8_weights
 from model.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
@@ -54,10 +57,13 @@ def main() -> None:
     for _ in range(3):  # warm-up: first calls allocate
         pipeline.score(comment_in, article_in)
     times = []
+    cpu_started = time.process_time()
     for _ in range(args.runs):
         started = time.perf_counter()
         result = pipeline.score(comment_in, article_in)
         times.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / args.runs
+    cores = args.threads or default_threads()
     times.sort()
     passes = time_passes(pipeline, comment_in, article_in)
     print(
@@ -72,6 +78,8 @@ def main() -> None:
                 "runs": args.runs,
                 "median_ms": round(statistics.median(times), 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
+                "cpu_ms": round(cpu_ms, 1),
+                "floor_ms": round(cpu_ms / cores, 1),
                 "passes": passes,
             }
         )
