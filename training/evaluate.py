@@ -24,6 +24,8 @@ from sklearn.metrics import (
 )
 
 if TYPE_CHECKING:
+    from model.classifier import MultiHeadClassifier
+    from training.datasets import StanceExample
     from training.featurizer import Featurizer
 
 
@@ -347,29 +349,43 @@ def stance_probe_metrics(
     stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
 ) -> dict:
     """The stance figures beyond the dev split's, for `rebut eval stance` and `rebut train`
-    alike: FNC-1 at its own class mix, and whether the head reads the claim and the report."""
+    alike: FNC-1 at its own class mix, and whether the head reads the claim and the report.
+    The stance model is loaded once for the three."""
+    from model.classifier import MultiHeadClassifier
+
+    model = MultiHeadClassifier(stance_dir).load()
     return {
-        "fnc1_uncapped": fnc1_uncapped_metrics(stance_dir, featurizer, data_dir, limit),
-        "negated_claims": negated_claim_metrics(stance_dir, featurizer, data_dir, limit),
-        "turned_reports": turned_report_metrics(stance_dir, featurizer, data_dir, limit),
+        "fnc1_uncapped": fnc1_uncapped_metrics(model, featurizer, data_dir, limit),
+        "negated_claims": negated_claim_metrics(model, featurizer, data_dir, limit),
+        "turned_reports": turned_report_metrics(model, featurizer, data_dir, limit),
     }
 
 
+def stance_labels(
+    model: MultiHeadClassifier, featurizer: Featurizer, examples: list[StanceExample]
+) -> list[str]:
+    """The stance head's label for each example, read as the pipeline reads a comment
+    (the comment beside featurizer.stance_pairs' article context)."""
+    from model.result import STANCE_LABELS
+
+    pairs = featurizer.stance_pairs(examples)
+    p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
+    return [STANCE_LABELS[int(row.argmax())] for row in p]
+
+
 def fnc1_uncapped_metrics(
-    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+    model: MultiHeadClassifier,
+    featurizer: Featurizer,
+    data_dir: Path | None = None,
+    limit: int | None = None,
 ) -> dict:
     """The FNC-1 weighted score and macro-F1 on FNC-1's dev pairs at the data's own class
-    mix (datasets.load_fnc1_dev_uncapped), read as the pipeline reads a comment."""
-    from model.classifier import MultiHeadClassifier
-    from model.result import STANCE_LABELS
+    mix (datasets.load_fnc1_dev_uncapped)."""
     from training.datasets import load_fnc1_dev_uncapped
 
     examples = load_fnc1_dev_uncapped(data_dir)[:limit]
-    pairs = featurizer.stance_pairs(examples)
-    model = MultiHeadClassifier(stance_dir).load()
-    p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
     gold = [e.label for e in examples]
-    pred = [STANCE_LABELS[int(row.argmax())] for row in p]
+    pred = stance_labels(model, featurizer, examples)
     return {
         "pairs": len(examples),
         "unrelated_share": round(gold.count("unrelated") / max(len(gold), 1), 4),
@@ -379,36 +395,35 @@ def fnc1_uncapped_metrics(
 
 
 def negated_claim_metrics(
-    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+    model: MultiHeadClassifier,
+    featurizer: Featurizer,
+    data_dir: Path | None = None,
+    limit: int | None = None,
 ) -> dict:
     """Does the stance head read the claim? ARC's and Perspectrum's agreeing and disputing
     dev comments against their claim negated, where gold is the opposite label
     (datasets.negated_claims): `accuracy` on those, and `same_label`, the share of comments
     whose predicted label did not change when the claim's polarity did."""
-    from model.classifier import MultiHeadClassifier
-    from model.result import STANCE_LABELS
     from training.datasets import load_stance, negated_claims
 
     dev = [e for e in load_stance(data_dir)[1] if e.source in ("arc", "perspectrum")]
     both = [(e, negated) for e in dev for negated in negated_claims([e])][:limit]
     if not both:
         return {"pairs": 0}
-    model = MultiHeadClassifier(stance_dir).load()
-    predicted = []
-    for examples in zip(*both):
-        pairs = featurizer.stance_pairs(list(examples))
-        p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")
-        predicted.append([STANCE_LABELS[int(row.argmax())] for row in p["stance"]])
-    gold = [negated.label for _, negated in both]
+    original, negated = (stance_labels(model, featurizer, list(side)) for side in zip(*both))
+    gold = [e.label for _, e in both]
     return {
         "pairs": len(both),
-        "accuracy": round(float(np.mean([g == q for g, q in zip(gold, predicted[1])])), 4),
-        "same_label": round(float(np.mean([a == b for a, b in zip(*predicted)])), 4),
+        "accuracy": round(float(np.mean([g == q for g, q in zip(gold, negated)])), 4),
+        "same_label": round(float(np.mean([a == b for a, b in zip(original, negated)])), 4),
     }
 
 
 def turned_report_metrics(
-    stance_dir: Path, featurizer: Featurizer, data_dir: Path | None = None, limit: int | None = None
+    model: MultiHeadClassifier,
+    featurizer: Featurizer,
+    data_dir: Path | None = None,
+    limit: int | None = None,
 ) -> dict:
     """Does the stance head read the report? FNC-1 dev bodies with one sentence turned
     (datasets.turned_reports): a statement and its negation, each under the report and
@@ -416,17 +431,12 @@ def turned_report_metrics(
     alone gets half), `same_label`, the share of statements whose predicted label did not
     change when only the report turned, and `right_*`, the accuracy on each of the four
     rows."""
-    from model.classifier import MultiHeadClassifier
-    from model.result import STANCE_LABELS
     from training.datasets import turned_reports
 
     rows = turned_reports(data_dir, dev=True, limit=limit)
     if not rows:
         return {"pairs": 0}
-    pairs = featurizer.stance_pairs(rows)
-    model = MultiHeadClassifier(stance_dir).load()
-    p = model.predict([a for a, _ in pairs], [b for _, b in pairs], for_task="stance")["stance"]
-    predicted = [STANCE_LABELS[int(row.argmax())] for row in p]
+    predicted = stance_labels(model, featurizer, rows)
     right = [e.label == q for e, q in zip(rows, predicted)]
     # rows come in fours: (S, B), (S, B'), (not-S, B), (not-S, B')
     under_report, under_turned = predicted[0::2], predicted[1::2]
