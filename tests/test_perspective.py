@@ -135,6 +135,17 @@ def test_non_english_is_language_not_supported(client: Any) -> None:
     assert "TOXICITY" in ok["attributeScores"]
 
 
+def test_a_text_in_another_language_said_to_be_english_scores_unknown(client: Any) -> None:
+    # the caller's `languages` is taken at its word, as Perspective takes it; the detector
+    # still reports what the text is, and rebut's English models give no confident score
+    text = "Das ist eine unglaubliche Frechheit, und die Stadt hat wieder nichts getan."
+    response = analyze(
+        client, comment={"text": text}, requestedAttributes={"TOXICITY": {}}, languages=["en"]
+    )
+    assert response["detectedLanguages"] == ["de"]
+    assert response["attributeScores"]["TOXICITY"]["summaryScore"]["value"] == 0.5
+
+
 @pytest.mark.parametrize(
     ("body", "error_type"),
     [
