@@ -16,6 +16,7 @@ or a failed connection. The batch command runs first, alone; then `rebut serve`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,42 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def scratch_server(folder: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`rebut serve` on a free port with a scratch SQLite store in `folder`, no auth and no
+    rate limit, once it answers /readyz; stopped on exit. Yields (port, process)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "REBUT_AUTH": "off",
+        "REBUT_RATE_LIMIT": "0",
+        "REBUT_DATABASE_URL": f"sqlite:///{folder}/bench.db",
+        "REBUT_LOG_LEVEL": "warning",
+    }
+    rebut = str(Path(sys.executable).parent / "rebut")
+    server = subprocess.Popen(
+        [rebut, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/readyz")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise SystemExit("rebut serve did not become ready")
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -59,8 +97,13 @@ def batch_command(folder: Path, n: int, comment: dict, article: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def load(port: int, clients: int, total: int, comment: dict) -> dict:
-    """`total` requests from `clients` threads; latencies in ms and the error count."""
+def load(
+    port: int, clients: int, total: int, comment: dict, path: str = "/v1/comments:score"
+) -> dict:
+    """`total` requests from `clients` threads; latencies in ms and the error count.
+
+    The body is `{"comment": comment}` with a fresh id for `/v1/comments:score`, and
+    `comment` as it is for any other path (Perspective's analyze, bench/perspective.py)."""
     latencies: list[float] = []
     errors = [0]
     sent = [0]
@@ -74,12 +117,11 @@ def load(port: int, clients: int, total: int, comment: dict) -> dict:
                     break
                 sent[0] += 1
                 i = sent[0]
-            body = json.dumps({"comment": {**comment, "id": f"s{clients}-{i}"}})
+            fresh = {"comment": {**comment, "id": f"s{clients}-{i}"}}
+            body = json.dumps(fresh if path == "/v1/comments:score" else comment)
             started = time.perf_counter()
             try:
-                connection.request(
-                    "POST", "/v1/comments:score", body, {"content-type": "application/json"}
-                )
+                connection.request("POST", path, body, {"content-type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -128,32 +170,7 @@ def main() -> None:
         batch["load"] = os.getloadavg()[0]
         print(f"rebut score: {batch}", file=sys.stderr, flush=True)
 
-        port = free_port()
-        env = {
-            **os.environ,
-            "REBUT_AUTH": "off",
-            "REBUT_RATE_LIMIT": "0",
-            "REBUT_DATABASE_URL": f"sqlite:///{folder}/bench.db",
-            "REBUT_LOG_LEVEL": "warning",
-        }
-        rebut = str(Path(sys.executable).parent / "rebut")
-        server = subprocess.Popen(
-            [rebut, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(600):
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    c.request("GET", "/readyz")
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise SystemExit("rebut serve did not become ready")
+        with scratch_server(folder) as (port, server):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             body = json.dumps({"title": article["title"], "body": article["body"]})
             json_type = {"content-type": "application/json"}
@@ -165,9 +182,6 @@ def main() -> None:
                 rows.append(load(port, clients, total, comment))
                 print(rows[-1], file=sys.stderr, flush=True)
             rss = peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     rate = batch["comments_per_s"]
     print(f"{os.cpu_count()} cores; seed-like comment against a stored 40-sentence article")

@@ -160,12 +160,22 @@ class Pipeline:
 
     # -- scoring ----------------------------------------------------------------------
 
-    def score(self, comment: CommentIn, article: ArticleIn | None = None) -> Result:
-        return self.score_batch([(comment, article)])[0]
+    def score(
+        self, comment: CommentIn, article: ArticleIn | None = None, *, with_claims: bool = True
+    ) -> Result:
+        return self.score_batch([(comment, article)], with_claims=with_claims)[0]
 
-    def score_batch(self, items: Sequence[tuple[CommentIn, ArticleIn | None]]) -> list[Result]:
+    def score_batch(
+        self, items: Sequence[tuple[CommentIn, ArticleIn | None]], *, with_claims: bool = True
+    ) -> list[Result]:
         """Score many comments with one call per model for all their texts; the results
-        equal scoring each alone."""
+        equal scoring each alone.
+
+        with_claims=False leaves `claims` empty and skips the passes that find and ground
+        them (check-worthiness of every sentence and clause, their vectors, grounding), for
+        a caller that reads only the abuse scores: Perspective's analyze when nothing is
+        stored. Attributes, span scores and stance are the same either way; the action may
+        not be, since a claim the article does not support sends a comment to review."""
         if not hasattr(self, "encoder_"):
             raise RuntimeError("Pipeline.score called before load()")
         for comment, article in items:
@@ -178,7 +188,7 @@ class Pipeline:
         bounds = np.cumsum([0] + [len(ss) for ss in sentences])
         flat = [s.text for ss in sentences for s in ss]
         # candidate clauses of every sentence (model/claims.py), scored with the sentences
-        parts = [[clause_parts(s) for s in ss] for ss in sentences]
+        parts = [[clause_parts(s) if with_claims else [] for s in ss] for ss in sentences]
         part_spans = [p for ss in parts for ps in ss for p in ps]
         part_texts = [as_statement(p.text) for p in part_spans]
         part_comment = [i for i, ss in enumerate(parts) for ps in ss for _ in ps]
@@ -217,7 +227,7 @@ class Pipeline:
         # check-worthiness of every sentence and clause, unless the text model answers it
         claims_later = (
             claim_model.predict_later(flat + part_texts, None, "checkworthy")
-            if claim_model is not moderator
+            if with_claims and claim_model is not moderator
             else None
         )
         # every sentence (span scores, check-worthiness), and each comment of several
@@ -229,13 +239,18 @@ class Pipeline:
             "moderation",
         )
 
-        if claims_later is not None:
-            claim_p = claims_later()["checkworthy"][:, 1]
-            sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
-        else:
-            sentence_claim_p = moderation_later()["checkworthy"][: len(flat), 1]
-            part_p = claim_model.predict(part_texts, for_task="checkworthy")["checkworthy"][:, 1]
-        claim_rows = self._claims(sentences, sentence_claim_p, parts, part_spans, part_p, bounds)
+        claim_rows: list[ClaimRow] = []
+        if with_claims:
+            if claims_later is not None:
+                claim_p = claims_later()["checkworthy"][:, 1]
+                sentence_claim_p, part_p = claim_p[: len(flat)], claim_p[len(flat) :]
+            else:
+                sentence_claim_p = moderation_later()["checkworthy"][: len(flat), 1]
+                answer = claim_model.predict(part_texts, for_task="checkworthy")
+                part_p = answer["checkworthy"][:, 1]
+            claim_rows = self._claims(
+                sentences, sentence_claim_p, parts, part_spans, part_p, bounds
+            )
 
         # pair model: each claim against its evidence (the comment against its article
         # is the stance pass, already running)

@@ -29,7 +29,8 @@ MAX_WAIT_S = 0.003
 # Comments per batch: bounds how long the last one in a batch waits for the first.
 MAX_BATCH = 8
 
-Item = tuple[CommentIn, ArticleIn | None, Future]
+# (comment, article, with_claims, the future its result goes to)
+Item = tuple[CommentIn, ArticleIn | None, bool, Future]
 
 
 class MicroBatcher:
@@ -56,13 +57,15 @@ class MicroBatcher:
         self._queue.put(None)
         self._thread.join(timeout=30)
 
-    def score(self, comment: CommentIn, article: ArticleIn | None = None) -> Result:
+    def score(
+        self, comment: CommentIn, article: ArticleIn | None = None, *, with_claims: bool = True
+    ) -> Result:
         """Pipeline.score, from any thread; waits for the batch that holds this comment."""
         self.pipeline.validate_comment(comment)  # refuse bad input without queueing it
         if article is not None:
             self.pipeline.validate_article(article)
         done: Future[Result] = Future()
-        self._queue.put((comment, article, done))
+        self._queue.put((comment, article, with_claims, done))
         return done.result()
 
     def _run(self) -> None:
@@ -86,15 +89,24 @@ class MicroBatcher:
                 return
 
     def _score(self, batch: list[Item]) -> None:
+        # one pipeline call per setting of with_claims: the call skips claims for all or none
+        for with_claims in (True, False):
+            group = [item for item in batch if item[2] is with_claims]
+            if group:
+                self._score_group(group, with_claims)
+
+    def _score_group(self, batch: list[Item], with_claims: bool) -> None:
         try:
-            results = self.pipeline.score_batch([(c, a) for c, a, _ in batch])
+            results = self.pipeline.score_batch(
+                [(c, a) for c, a, _, _ in batch], with_claims=with_claims
+            )
         except Exception:  # one comment's failure must not fail its batch-mates
             log.warning("batch of %d failed; scoring each alone", len(batch))
-            for comment, article, done in batch:
+            for comment, article, _, done in batch:
                 try:
-                    done.set_result(self.pipeline.score(comment, article))
+                    done.set_result(self.pipeline.score(comment, article, with_claims=with_claims))
                 except Exception as e:  # noqa: BLE001 - handed to the waiting request
                     done.set_exception(e)
             return
-        for (_, _, done), result in zip(batch, results):
+        for (_, _, _, done), result in zip(batch, results):
             done.set_result(result)

@@ -70,3 +70,33 @@ def test_a_bad_comment_fails_alone(pipeline: Pipeline) -> None:
         assert batcher.score(COMMENTS[0], ARTICLE).comment_id == COMMENTS[0].id
     finally:
         batcher.stop()
+
+
+def test_a_batch_mixing_with_and_without_claims(pipeline: Pipeline, one_at_a_time) -> None:
+    # Perspective's analyze with doNotStore asks for no claims; its batch-mates still get
+    # theirs, and without claims the abuse scores and stance are what the full call gives
+    batcher = MicroBatcher(pipeline, max_wait_s=0.05, max_batch=len(COMMENTS)).start()
+    wants_claims = [i % 2 == 0 for i in range(len(COMMENTS))]
+    try:
+        with ThreadPoolExecutor(len(COMMENTS)) as pool:
+            results = list(
+                pool.map(
+                    lambda c, w: batcher.score(c, ARTICLE, with_claims=w), COMMENTS, wants_claims
+                )
+            )
+    finally:
+        batcher.stop()
+    for comment, with_claims, result in zip(COMMENTS, wants_claims, results):
+        full = one_at_a_time.score(comment, ARTICLE)
+        if with_claims:
+            assert result.model_dump() == full.model_dump()
+            continue
+        # the action may differ: fact hints, which need claims, send a comment to review
+        assert result.claims == []
+        assert result.moderation.attributes == full.moderation.attributes
+        assert result.moderation.spans == full.moderation.spans
+        assert result.moderation.flagged == full.moderation.flagged
+        assert result.stance == full.stance
+    assert any(one_at_a_time.score(c, ARTICLE).claims for c in COMMENTS[1::2]), (
+        "no comment left without claims had any, so the check above could not fail"
+    )

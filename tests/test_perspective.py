@@ -176,6 +176,20 @@ def test_wrong_key_is_a_google_shaped_401(perspective_server: tuple[str, Path]) 
     assert response.json()["error"]["status"] == "UNAUTHENTICATED"
 
 
+def test_do_not_store_gives_the_same_scores(client: Any) -> None:
+    # without storing, rebut skips the claim passes: the attributes must not move
+    text = "The vote was 9 to 0, you clowns. The line costs 80 million pounds and fares double."
+    body = {
+        "comment": {"text": text},
+        "requestedAttributes": {name: {} for name in ALL},
+        "spanAnnotations": True,
+    }
+    stored = analyze(client, **body)
+    not_stored = analyze(client, **body, doNotStore=True)
+    assert not_stored == stored
+    assert len(stored["attributeScores"]["INSULT"]["spanScores"]) == 2
+
+
 def test_do_not_store_leaves_no_trace_in_the_database(
     client: Any, perspective_server: tuple[str, Path]
 ) -> None:
