@@ -65,7 +65,8 @@ class MicroBatcher:
         if article is not None:
             self.pipeline.validate_article(article)
         done: Future[Result] = Future()
-        self._queue.put((comment, article, with_claims, done))
+        # bool(): _score groups by the two settings, so a truthy 1 must not fall outside both
+        self._queue.put((comment, article, bool(with_claims), done))
         return done.result()
 
     def _run(self) -> None:
@@ -91,7 +92,7 @@ class MicroBatcher:
     def _score(self, batch: list[Item]) -> None:
         # one pipeline call per setting of with_claims: the call skips claims for all or none
         for with_claims in (True, False):
-            group = [item for item in batch if item[2] is with_claims]
+            group = [item for item in batch if item[2] == with_claims]
             if group:
                 self._score_group(group, with_claims)
 
