@@ -14,6 +14,7 @@ two settings take turns for `--rounds` rounds against one `rebut serve` (bench/s
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -34,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     comment, _article = seed_like()
 
-    def body(do_not_store: bool) -> dict:
+    def body(_request_id: str, do_not_store: bool) -> dict:  # Perspective's carry no id
         return {
             "comment": {"text": comment.text},
             "requestedAttributes": {name: {} for name in [*ATTRIBUTES, "SPAM"]},
@@ -44,10 +45,11 @@ def main() -> None:
 
     rows: dict[bool, list[dict]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp, scratch_server(Path(tmp)) as (port, _server):
-        load(port, 1, 10, body(False), ANALYZE)  # warm-up
+        load(port, 1, 10, functools.partial(body, do_not_store=False), ANALYZE)  # warm-up
         for _ in range(args.rounds):
             for do_not_store in (False, True):
-                row = load(port, args.clients, args.requests, body(do_not_store), ANALYZE)
+                setting = functools.partial(body, do_not_store=do_not_store)
+                row = load(port, args.clients, args.requests, setting, ANALYZE)
                 rows[do_not_store].append(row)
                 print({"doNotStore": do_not_store, **row}, file=sys.stderr, flush=True)
 

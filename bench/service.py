@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +98,14 @@ def batch_command(folder: Path, n: int, comment: dict, article: dict) -> dict:
 
 
 def load(
-    port: int, clients: int, total: int, comment: dict, path: str = "/v1/comments:score"
+    port: int,
+    clients: int,
+    total: int,
+    body: Callable[[str], dict],
+    path: str = "/v1/comments:score",
 ) -> dict:
     """`total` requests from `clients` threads; latencies in ms and the error count.
-
-    The body is `{"comment": comment}` with a fresh id for `/v1/comments:score`, and
-    `comment` as it is for any other path (Perspective's analyze, bench/perspective.py)."""
+    `body` gives each request's JSON body from a fresh request id."""
     latencies: list[float] = []
     errors = [0]
     sent = [0]
@@ -117,11 +119,10 @@ def load(
                     break
                 sent[0] += 1
                 i = sent[0]
-            fresh = {"comment": {**comment, "id": f"s{clients}-{i}"}}
-            body = json.dumps(fresh if path == "/v1/comments:score" else comment)
+            payload = json.dumps(body(f"s{clients}-{i}"))
             started = time.perf_counter()
             try:
-                connection.request("POST", path, body, {"content-type": "application/json"})
+                connection.request("POST", path, payload, {"content-type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -176,10 +177,14 @@ def main() -> None:
             json_type = {"content-type": "application/json"}
             c.request("PUT", f"/v1/articles/{ARTICLE_ID}", body, json_type)
             assert c.getresponse().status in (200, 201), "could not store the article"
-            load(port, 1, 10, comment)  # warm-up
+
+            def scored(request_id: str) -> dict:  # a fresh comment id: every request is stored
+                return {"comment": {**comment, "id": request_id}}
+
+            load(port, 1, 10, scored)  # warm-up
             rows = []
             for clients, total in ((1, args.small), (4, args.small), (16, args.requests)):
-                rows.append(load(port, clients, total, comment))
+                rows.append(load(port, clients, total, scored))
                 print(rows[-1], file=sys.stderr, flush=True)
             rss = peak_rss_mb(server.pid)
 
