@@ -1,6 +1,10 @@
-"""Claim grounding: find the article passages closest to a claim, and the text the
-grounding cross-encoder (the `pair` model's grounding head) reads beside it to decide
-whether the article supports the claim, contradicts it, or does not mention it.
+"""Claim grounding: find the article passages closest to a claim, score the claim against
+each with the grounding cross-encoder, and let the passage that decides carry the verdict.
+
+As SummaC and MiniCheck do, the cross-encoder reads one passage (a sentence, or two
+adjacent ones) beside the claim, never the whole article: it was trained on pairs of that
+size. The claim's verdict is the verdict of its most decisive passage, the one with the
+most probability on `supported` or `contradicted`; that passage is quoted first, whole.
 
 Retrieval fuses dense similarity (the shared encoder) with BM25 by reciprocal rank, so a
 claim is matched both by meaning and by its rare words (names, numbers). training/ builds
@@ -53,7 +57,16 @@ def retrieve(
     )
 
 
-CROSS_ENCODER_PASSAGES = 2
+TOP_PASSAGES = 3  # passages scored per claim: gold evidence recall@3 (`rebut eval grounding`)
+CROSS_ENCODER_PASSAGES = 2  # the older `pair` model's grounding head read two passages joined
+
+
+def decisive(probabilities: np.ndarray, labels: list[str]) -> int:
+    """Which of a claim's passages decides: (passages, labels) probabilities -> the row
+    with the most mass on a verdict (supported or contradicted). Ties go to the passage
+    retrieved first."""
+    verdict = [labels.index("supported"), labels.index("contradicted")]
+    return int(np.argmax(probabilities[:, verdict].sum(axis=1)))
 
 
 def evidence_text(index: ArticleIndex, retrieval: Retrieval) -> str:

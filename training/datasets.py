@@ -41,6 +41,7 @@ import pysbd
 
 from model.result import ATTRIBUTES
 from model.sentences import split_sentences
+from training.data.summaries import _detok, _frank_label, _xsum_label
 
 TASKS: tuple[str, ...] = ("moderation", "checkworthy", "grounding", "stance")
 _REPO = Path(__file__).resolve().parents[1]  # data/ holds the files written for rebut
@@ -967,7 +968,6 @@ def _stance_fact(
 
 # --------------------------------------------------------------------------- grounding: human
 
-_FRANK_ERRORS = ("RelE", "EntE", "CircE", "OutE", "GramE", "CorefE", "LinkE", "Other")
 
 
 @lru_cache(maxsize=4)
@@ -989,29 +989,6 @@ def _frank_article(root: Path, article_hash: str) -> dict:
     )
 
 
-def _frank_label(entry: dict) -> str | None:
-    """In human_annotations.json 1.0 means "no error of this type" (0.0: every sentence had
-    one), like Factuality 1.0 = factual; so an error type is flagged when its score < 1."""
-    factuality = entry["Factuality"]
-    if factuality == 1.0:
-        return "supported"
-    if all(abs(entry[f] - factuality) < 1e-9 for f in _FRANK_ERRORS):
-        return None  # every type at the same score: the error was not attributed to one
-    if entry["OutE"] < 1.0:
-        return "not_in_article"
-    if min(entry["EntE"], entry["RelE"], entry["CircE"]) < 1.0:
-        return "contradicted"
-    return None  # grammar / coreference / discourse / other errors say nothing on grounding
-
-
-def _detok(text: str) -> str:
-    """Undo the summaries' tokenisation ("moon , 23 ." / "it\\'s") enough to read as prose."""
-    text = text.replace("\\'", "'").replace("`` ", '"').replace(" ''", '"').replace("` ", "'")
-    text = re.sub(r" ([.,!?;:%)])", r"\1", text)
-    text = re.sub(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", text)
-    return " ".join(text.split())
-
-
 def _frank(root: Path) -> list[GroundingExample]:
     entries, _ = _frank_annotations(root)
     examples = []
@@ -1029,23 +1006,6 @@ def _frank(root: Path) -> list[GroundingExample]:
             )
         )
     return examples
-
-
-def _xsum_label(spans: dict[str, set[str]], factual: list[str]) -> str | None:
-    """spans: worker -> hallucination types marked ({"NULL"} = none); factual: is_factual
-    votes. Majority of workers; extrinsic wins over intrinsic (Maynez et al. 2020)."""
-    n = len(spans)
-    if 2 * sum("extrinsic" in t for t in spans.values()) > n:
-        return "not_in_article"
-    if 2 * sum("intrinsic" in t for t in spans.values()) > n:
-        return "contradicted"
-    if (
-        factual
-        and all(v == "yes" for v in factual)
-        and 2 * sum(t == {"NULL"} for t in spans.values()) > n
-    ):
-        return "supported"
-    return None
 
 
 def _xsum_hallucinations(root: Path) -> list[GroundingExample]:

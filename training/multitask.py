@@ -252,10 +252,20 @@ def _loss(
             logits.float(), torch.nan_to_num(target), reduction="none"
         )
         return (losses * known).sum() / known.sum().clamp(min=1)
-    losses = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
+    losses = _softmax_losses(logits.float(), target)
     if weight is None:
         return losses.mean()
     return (losses * weight).sum() / weight.sum()
+
+
+def _softmax_losses(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per row; a row whose target is -1 (a binary source's "not the first
+    label": grounding's not_supported) is asked only for little mass on the first label,
+    -log(1 - p[0]), leaving how the rest is shared to the rows that know it."""
+    log_p = torch.log_softmax(logits, dim=-1)
+    known = -log_p.gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
+    not_first = -torch.logsumexp(log_p[:, 1:], dim=-1)
+    return torch.where(target >= 0, known, not_first)
 
 
 BALANCE = ("label", "source")
@@ -340,6 +350,7 @@ def calibrate(logits: np.ndarray, rows: list[dict], spec: HeadSpec) -> dict[str,
     z = torch.from_numpy(logits)
     if not spec.multilabel:
         target = torch.tensor([r["y"] for r in rows])
+        z, target = z[target >= 0], target[target >= 0]  # binary negatives: no one label
         log_t = torch.zeros(1, requires_grad=True)
         opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
 
@@ -402,6 +413,9 @@ def quick_metrics(logits: np.ndarray, rows: list[dict], spec: HeadSpec) -> dict:
 
     y = np.array([r["y"] for r in rows])
     pred = logits.argmax(1)
+    # a binary source's negatives (y = -1) count as right when the prediction is not the
+    # first label: their macro-F1 is supported against not
+    y = np.where(y < 0, np.where(pred > 0, pred, 1), y)
     by_source, label_f1_by_source = {}, {}
     for source in sorted({r["source"] for r in rows}):
         m = np.array([r["source"] == source for r in rows])
