@@ -39,6 +39,9 @@ def score_comment(
             )
         pipeline.validate_article(article)
         upsert_article(session, article=article)
+        # commit before scoring: an open write would hold SQLite's lock for the whole of
+        # the model passes, and concurrent requests would time out on it
+        session.commit()
     elif comment.article_id is not None:
         article = get_article(session, article_id=comment.article_id)
         if article is None:
