@@ -5,9 +5,13 @@ from __future__ import annotations
 from model.result import Claim, Hint, Moderation, Stance
 
 
-def _quote(text: str, limit: int = 160) -> str:
+def _quote(text: str, limit: int | None = 160) -> str:
+    """A claim may be shortened; evidence (limit None) is quoted whole, since the words
+    that decide a verdict can sit at the end of its passage."""
     text = " ".join(text.split())
-    return f"'{text if len(text) <= limit else text[: limit - 1] + '…'}'"
+    if limit is None or len(text) <= limit:
+        return f"'{text}'"
+    return f"'{text[: limit - 1]}…'"
 
 
 def write_hints(claims: list[Claim], moderation: Moderation, stance: Stance | None) -> list[Hint]:
@@ -21,12 +25,12 @@ def write_hints(claims: list[Claim], moderation: Moderation, stance: Stance | No
         if claim.status == "not_in_article":
             message = f"Asserts something the article does not mention: {_quote(claim.text)}."
             if closest:
-                message += f" Closest passage in the article: {_quote(closest)}."
+                message += f" Closest passage in the article: {_quote(closest, None)}."
             hints.append(Hint(type="fact_missing_from_article", message=message, claim=i))
         elif claim.status == "contradicted":
             message = f"Contradicts the article: {_quote(claim.text)}."
             if closest:
-                message += f" The article says: {_quote(closest)}."
+                message += f" The article says: {_quote(closest, None)}."
             hints.append(Hint(type="fact_contradicts_article", message=message, claim=i))
     unsupported = [
         i for i, c in enumerate(claims) if c.status in ("not_in_article", "contradicted")

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from model.article_index import ArticleIndex, ArticleIndexCache
-from model.claim_checks import apply_checks, check_claim
 from model.claims import as_statement, clause_parts
 from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.errors import EmptyText, TextTooLong
-from model.grounding import evidence_text, retrieve
+from model.grounding import SHOWN_PASSAGES, TOP_PASSAGES, Retrieval, by_relevance, retrieve
 from model.hints import write_hints
 from model.language import detect_language
 from model.limits import MAX_ARTICLE_CHARS, MAX_COMMENT_CHARS
@@ -260,18 +259,21 @@ class Pipeline:
             for i, _, _, j, m in (claim_rows[r] for r in grounded)
         ]
         retrievals = [
-            retrieve(claim_rows[r][1].text, v, indexes[claim_rows[r][0]])  # type: ignore[arg-type]
+            retrieve(claim_rows[r][1].text, v, indexes[claim_rows[r][0]], TOP_PASSAGES)  # type: ignore[arg-type]
             for r, v in zip(grounded, claim_vectors)
         ]
-        evidence = [
-            evidence_text(indexes[claim_rows[r][0]], x)  # type: ignore[arg-type]
+        # every claim against each of its passages, one pass each (model/grounding.py)
+        passage_pairs = [
+            (r, indexes[claim_rows[r][0]].passages[p].text)  # type: ignore[union-attr]
             for r, x in zip(grounded, retrievals)
+            for p in x.passage_ids
         ]
-        claim_texts = [_model_text(claim_rows[r]) for r in grounded]
-        grounding_later = grounder.predict_later(claim_texts, evidence, for_task="grounding")
-        checks = [check_claim(c, e) for c, e in zip(claim_texts, evidence)]  # while it runs
+        grounding_later = grounder.predict_later(
+            [_model_text(claim_rows[r]) for r, _ in passage_pairs],
+            [text for _, text in passage_pairs],
+            for_task="grounding",
+        )
         grounding_labels = grounder.labels("grounding")
-        grounding_p = apply_checks(grounding_later()["grounding"], grounding_labels, checks)
         stance_p = stance_later()["stance"]
         both = moderation_later()
         text_p = {task: p[: len(flat)] for task, p in both.items()}
@@ -285,25 +287,21 @@ class Pipeline:
                 comment_attributes[i] = np.maximum(comment_attributes[i], sentence_max)
 
         claims: list[list[Claim]] = [[] for _ in items]
-        where = {r: k for k, r in enumerate(grounded)}
+        per_passage = grounding_later()["grounding"]
+        at = {r: k for k, r in enumerate(grounded)}
+        first = np.cumsum([0] + [len(x.passage_ids) for x in retrievals])
         for r, (i, span, p_claim, _row, _part) in enumerate(claim_rows):
             claim = Claim(
                 text=span.text, start=span.start, end=span.end, check_worthiness=_p(p_claim)
             )
-            if r in where:
-                index, retrieval = indexes[i], retrievals[where[r]]
-                probs = grounding_p[where[r]]
-                claim.scores = {label: _p(p) for label, p in zip(grounding_labels, probs)}
-                claim.status = grounding_labels[int(np.argmax(probs))]  # type: ignore[assignment]
-                claim.evidence = [
-                    Evidence(
-                        text=index.passages[p].text,  # type: ignore[union-attr]
-                        start=index.passages[p].start,  # type: ignore[union-attr]
-                        end=index.passages[p].end,  # type: ignore[union-attr]
-                        score=sim,
-                    )
-                    for p, sim in zip(retrieval.passage_ids, retrieval.similarities)
-                ]
+            if r in at:
+                k = at[r]
+                claim.status, claim.scores, claim.evidence = _grounded(
+                    indexes[i],  # type: ignore[arg-type]
+                    retrievals[k],
+                    per_passage[first[k] : first[k + 1]],
+                    grounding_labels,
+                )
             claims[i].append(claim)
 
         stance_labels = stance_model.labels("stance")
@@ -392,6 +390,28 @@ class Pipeline:
 # (comment, span, check-worthiness, sentence of the comment or None for a clause,
 #  clause index into the batch's clauses or None for a sentence)
 ClaimRow = tuple[int, Span, float, int | None, int | None]
+
+
+def _grounded(
+    index: ArticleIndex, retrieval: Retrieval, probabilities: np.ndarray, labels: list[str]
+) -> tuple[str, dict[str, float], list[Evidence]]:
+    """A claim's status and scores from its decisive passage, and its evidence: that
+    passage first, whole, then the next most decisive."""
+    if not len(probabilities):  # an article with no passage to read
+        return "not_in_article", {label: _p(label == "not_in_article") for label in labels}, []
+    order = by_relevance(probabilities, labels)[:SHOWN_PASSAGES]
+    probs = probabilities[order[0]]  # the decisive passage's verdict
+    evidence = [
+        Evidence(
+            text=index.passages[retrieval.passage_ids[k]].text,
+            start=index.passages[retrieval.passage_ids[k]].start,
+            end=index.passages[retrieval.passage_ids[k]].end,
+            score=retrieval.similarities[k],
+        )
+        for k in order
+    ]
+    status = labels[int(np.argmax(probs))]
+    return status, {label: _p(p) for label, p in zip(labels, probs)}, evidence
 
 
 def _model_text(row: ClaimRow) -> str:

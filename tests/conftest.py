@@ -202,19 +202,22 @@ def check_result(result: dict[str, Any], comment_text: str, article_body: str | 
 def check_seed_result(
     result: dict[str, Any], article: dict[str, Any], comment: dict[str, Any]
 ) -> None:
-    """The seed's known answer: the leaflet drop and the corridor, two claims, are not in the
-    article, with evidence, and the comment is not abuse. (Its stance, `disputes`, is
+    """The seed's known answer: the leaflet drop and the corridor, two claims, are flagged
+    for a fact-check, with evidence, and the comment is not abuse. (Its stance, `disputes`, is
     checked where the stance is.)"""
     check_result(result, comment["text"], article["body"])
     assert result["comment_id"] == comment["id"]
     claims = [c for c in result["claims"] if SEED_CLAIM in c["text"]]
     assert claims, f"no claim covers {SEED_CLAIM!r}: {[c['text'] for c in result['claims']]}"
-    assert claims[0]["status"] == "not_in_article", claims[0]
-    assert claims[0]["evidence"], "a not_in_article claim still shows the closest passages"
+    # both are findings for a fact-checker: the article never mentions a leaflet drop or a
+    # corridor (and quotes an activist saying there is no safe passage); which of the two
+    # statuses each gets, and which passages it shows, tests/test_grounding_cases.py holds
+    assert claims[0]["status"] in ("not_in_article", "contradicted"), claims[0]
+    assert claims[0]["evidence"], "a claim the article does not support shows passages"
     # "... before the assault so the rebels surrender and there's a corridor ...": two claims
     corridor = [c for c in result["claims"] if SEED_CORRIDOR in c["text"]]
     assert corridor and corridor[0] is not claims[0] and SEED_CLAIM not in corridor[0]["text"]
-    assert corridor[0]["status"] == "not_in_article", corridor[0]
+    assert corridor[0]["status"] in ("not_in_article", "contradicted"), corridor[0]
     assert result["moderation"]["flagged"] is False, result["moderation"]
 
 

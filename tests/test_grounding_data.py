@@ -12,7 +12,14 @@ import torch
 
 from model.result import GROUNDING_LABELS
 from training.data import nli
-from training.data.grounding import NOT_SUPPORTED, TRAINABLE, capped, load_pairs, training_rows
+from training.data.grounding import (
+    NOT_SUPPORTED,
+    TRAINABLE,
+    capped,
+    load_pairs,
+    passage_rows,
+    training_rows,
+)
 from training.data.pairs import GroundingPair, norm
 from training.datasets import default_data_dir
 from training.multitask import _softmax_losses
@@ -80,3 +87,23 @@ def test_a_binary_negative_asks_only_that_the_pair_is_not_supported() -> None:
     p = torch.softmax(logits, dim=-1)
     assert math.isclose(float(losses[0]), -math.log(1 - float(p[0, 0])), rel_tol=1e-5)
     assert math.isclose(float(losses[1]), -math.log(float(p[1, 1])), rel_tol=1e-5)
+
+
+def test_a_document_row_trains_only_what_its_passage_can_carry() -> None:
+    body = "The mill opened in 1887. It closed in May. Two hundred people worked there."
+    summary = "The mill opened in 1887. It closed in May."
+    rows = [
+        GroundingPair(summary, body, "supported", "frank", "a", "train", document=True),
+        GroundingPair(
+            "The mill opened in 1912.", body, "contradicted", "frank", "a", "train", True
+        ),
+        GroundingPair("It was sold.", body, "not_in_article", "frank", "a", "train", True),
+        GroundingPair("It was sold. It burned.", body, "not_in_article", "frank", "a", "dev", True),
+        GroundingPair("The mill closed.", body, "supported", "frank", "a", "test", True),
+    ]
+    kept = passage_rows(rows)
+    assert [(r.claim, r.label) for r in kept] == [
+        ("The mill opened in 1887.", "supported"),
+        ("It closed in May.", "supported"),
+        ("It was sold.", "not_in_article"),
+    ]

@@ -124,7 +124,8 @@ def eval_(
         "cache"
     ),
 ) -> None:
-    """Recompute the dev metrics of the committed model from its ONNX files."""
+    """Recompute the committed model's figures from its ONNX files: dev metrics, and for
+    grounding the real test split per source, retrieval recall and the written cases."""
     _need_training_extra()
     from model.pipeline import BUNDLED_MODEL_DIR
     from training.evaluate import evaluate_model_dir
@@ -134,10 +135,16 @@ def eval_(
             f"error: unknown task {task!r}; choose one of {', '.join(TASKS)} or all", err=True
         )
         raise typer.Exit(2)
-    results = {
-        t: evaluate_model_dir(model_dir or BUNDLED_MODEL_DIR, t, data_dir, cache_dir)
-        for t in (TASKS if task == "all" else (task,))
-    }
+    from training.datasets import default_data_dir
+    from training.grounding_eval import evaluate as evaluate_grounding
+
+    model_dir = model_dir or BUNDLED_MODEL_DIR
+    results = {}
+    for t in TASKS if task == "all" else (task,):
+        if t == "grounding":  # its own splits: real test rows per source, cases, retrieval
+            results[t] = evaluate_grounding(model_dir, data_dir or default_data_dir(), cache_dir)
+        else:
+            results[t] = evaluate_model_dir(model_dir, t, data_dir, cache_dir)
     typer.echo(json.dumps(results, indent=2))
 
 

@@ -969,7 +969,6 @@ def _stance_fact(
 # --------------------------------------------------------------------------- grounding: human
 
 
-
 @lru_cache(maxsize=4)
 def _frank_annotations(root: Path) -> tuple[list[dict], frozenset[str]]:
     """(non-test entries, test article hashes). FRANK's README: the test split is for

@@ -39,6 +39,10 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, low: float = 0.2, high: floa
     return float(min(max(best, low), high))
 
 
+def f1_at(y: np.ndarray, p: np.ndarray, cut: float) -> float:
+    return float(f1_score(y, p >= cut, zero_division=0))
+
+
 # flag-accuracy differences this small (of some 6,000 dev comments) are noise
 FLAG_TIE_COMMENTS = 2
 
@@ -241,7 +245,6 @@ def predict_task(
 ) -> np.ndarray:
     """A task's probabilities on task_inputs rows, from the model folder's ONNX files,
     reading each row as the pipeline reads a comment (moderation: normalised text)."""
-    from model.claim_checks import apply_checks, check_claim
     from model.classifier import MultiHeadClassifier
     from model.normalize import normalize_for_moderation
 
@@ -252,36 +255,7 @@ def predict_task(
     else:
         texts = [r["a"] for r in rows]
     pairs = [r["b"] for r in rows] if task in ("grounding", "stance") else None
-    probabilities = model.predict(texts, pairs, for_task=task)[task]
-    if task == "grounding":  # the pipeline's word checks on the same claim and evidence
-        checks = [check_claim(r["a"], r["b"]) for r in rows]
-        probabilities = apply_checks(probabilities, model.labels(task), checks)
-    return probabilities
-
-
-def word_check_metrics(rows: list[dict], gold: list[str]) -> dict:
-    """How often each of model/claim_checks.py's checks fires on the rows, and how often the
-    row's label is the check's: the precision its CHECK_PRECISION is read from (the low end
-    of the 95% Wilson interval)."""
-    from scipy.stats import binomtest
-
-    from model.claim_checks import CHECK_LABEL, check_claim
-
-    fired: dict[str, list[bool]] = {check: [] for check in CHECK_LABEL}
-    for row, label in zip(rows, gold):
-        check = check_claim(row["a"], row["b"])
-        if check is not None:
-            fired[check].append(label == CHECK_LABEL[check])
-    out = {}
-    for check, right in fired.items():
-        if right:
-            test = binomtest(sum(right), len(right))
-            out[check] = {
-                "fires": len(right),
-                "right": sum(right),
-                "wilson_low": round(float(test.proportion_ci(method="wilson").low), 4),
-            }
-    return out
+    return model.predict(texts, pairs, for_task=task)[task]
 
 
 def task_metrics(task: str, rows: list[dict], probabilities: np.ndarray, thresholds: dict) -> dict:
@@ -305,7 +279,6 @@ def task_metrics(task: str, rows: list[dict], probabilities: np.ndarray, thresho
     out["calibration_ece"] = expected_calibration_error(y, probabilities)
     if task == "grounding":
         out["supported_vs_not_balanced_accuracy"] = supported_vs_not(y, probabilities)
-        out["word_checks"] = word_check_metrics(rows, [labels[k] for k in y])
     else:
         fnc = [i for i, s in enumerate(sources) if s == "fnc1"]
         out["fnc1_weighted_score"] = fnc_score(

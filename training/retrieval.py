@@ -64,7 +64,7 @@ class Retriever:
         hits = np.zeros((len(rows), len(ks)))
         for i, (row, spans) in enumerate(zip(rows, found)):
             for j, k in enumerate(ks):
-                hits[i, j] = any(_covers(s, a, b) for s in spans[:k] for a, b in row.gold)
+                hits[i, j] = any(covers(s, a, b) for s in spans[:k] for a, b in row.gold)
         figures = {f"recall@{k}": round(float(hits[:, j].mean()), 4) for j, k in enumerate(ks)}
         return {"rows": len(rows), **figures}
 
@@ -72,7 +72,7 @@ class Retriever:
         self.encoder.save()
 
 
-def _covers(passage, start: int, end: int) -> bool:  # noqa: ANN001
+def covers(passage, start: int, end: int) -> bool:  # noqa: ANN001
     """A passage holds a gold sentence when it covers most of it (the splitter may cut a
     gold sentence in two, and a two-sentence window then holds both halves)."""
     overlap = min(end, passage.end) - max(start, passage.start)

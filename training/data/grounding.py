@@ -21,9 +21,11 @@ import json
 import lzma
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from model.result import GROUNDING_LABELS
+from model.sentences import split_sentences
 from training.data import factcheck, nli, summaries
 from training.data.edits import one_fact_changed
 from training.data.pairs import GroundingPair, norm
@@ -122,12 +124,8 @@ def label_index(label: str) -> int:
 
 def training_rows(pairs: list[GroundingPair], passage_of) -> Iterator[dict]:  # noqa: ANN001
     """Train and dev rows as {"task", "split", "source", "a", "b", "y"}; `passage_of`
-    maps a document row to the passage retrieval picks for its claim."""
-    for p in pairs:
-        if p.split == "test":
-            continue
-        if p.document and p.source == "check_covid":
-            continue  # its pair rows read the annotated evidence already
+    maps a document row (see `passage_rows`) to the passage retrieval picks for it."""
+    for p in passage_rows(pairs):
         evidence = passage_of(p) if p.document else p.evidence
         yield {
             "task": "grounding",
@@ -137,6 +135,30 @@ def training_rows(pairs: list[GroundingPair], passage_of) -> Iterator[dict]:  # 
             "b": evidence,
             "y": label_index(p.label),
         }
+
+
+def passage_rows(pairs: list[GroundingPair]) -> list[GroundingPair]:
+    """The train and dev rows a (claim, passage) model can learn from. A document row's
+    label is about the whole document, and its passage is the one retrieval picks, so only
+    what that passage can carry is kept: a supported summary gives each of its sentences
+    as supported; a single-sentence claim the document does not mention stays
+    not_in_article (its passage is a near miss); a contradicted one is dropped, because
+    the passage retrieval picks need not be the one that contradicts it, and such rows
+    teach that a related passage contradicts. Check-COVID's document rows are dropped:
+    its pair rows read the annotated evidence."""
+    out = []
+    for p in pairs:
+        if p.split == "test" or (p.document and p.source == "check_covid"):
+            continue
+        if not p.document:
+            out.append(p)
+            continue
+        sentences = [s.text for s in split_sentences(p.claim)] or [p.claim]
+        if p.label == "supported":
+            out += [replace(p, claim=s) for s in sentences]
+        elif p.label == "not_in_article" and len(sentences) == 1:
+            out.append(p)
+    return out
 
 
 def write(
@@ -150,7 +172,7 @@ def write(
     if edits:  # train only: dev calibrates and chooses on real rows alone
         pairs += [p for p in one_fact_changed(pairs, edits) if p.split == "train"]
     retriever = Retriever.bundled(cache_dir)
-    documents = [p for p in pairs if p.document and p.split != "test" and p.source != "check_covid"]
+    documents = [p for p in passage_rows(pairs) if p.document]
     passages = dict(zip(documents, retriever.top_passages(documents)))
     counts: Counter[tuple[str, str]] = Counter()
     out.parent.mkdir(parents=True, exist_ok=True)
