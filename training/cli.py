@@ -142,7 +142,11 @@ def eval_(
     results = {}
     for t in TASKS if task == "all" else (task,):
         if t == "grounding":  # its own splits: real test rows per source, cases, retrieval
-            results[t] = evaluate_grounding(model_dir, data_dir or default_data_dir(), cache_dir)
+            config = json.loads((model_dir / "pipeline.json").read_text())
+            folder = config.get("tasks", {}).get("grounding", "pair")
+            results[t] = evaluate_grounding(
+                model_dir, data_dir or default_data_dir(), cache_dir, folder=folder
+            )
         else:
             results[t] = evaluate_model_dir(model_dir, t, data_dir, cache_dir)
     typer.echo(json.dumps(results, indent=2))
