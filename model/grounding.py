@@ -8,7 +8,7 @@ most probability on `supported` or `contradicted`; that passage is quoted first,
 
 Retrieval fuses dense similarity (the shared encoder) with BM25 by reciprocal rank, so a
 claim is matched both by meaning and by its rare words (names, numbers). training/ builds
-its grounding pairs with `retrieve` and `evidence_text`, so train and serve cannot drift.
+its grounding pairs with `retrieve`, so train and serve cannot drift.
 """
 
 from __future__ import annotations

@@ -251,8 +251,8 @@ class Pipeline:
                 sentences, sentence_claim_p, parts, part_spans, part_p, bounds
             )
 
-        # pair model: each claim against its evidence (the comment against its article
-        # is the stance pass, already running)
+        # the grounding model: each claim against its passages (the comment against its
+        # article is the stance pass, already running)
         grounded = [r for r, row in enumerate(claim_rows) if indexes[row[0]] is not None]
         claim_vectors = [
             vectors[i][j] if j is not None else part_vectors[m]

@@ -41,7 +41,7 @@ import pysbd
 
 from model.result import ATTRIBUTES
 from model.sentences import split_sentences
-from training.data.summaries import _detok, _frank_label, _xsum_label
+from training.data.summaries import _detok, _frank_label, _xsum_label, frank_summary
 
 TASKS: tuple[str, ...] = ("moderation", "checkworthy", "grounding", "stance")
 _REPO = Path(__file__).resolve().parents[1]  # data/ holds the files written for rebut
@@ -996,8 +996,7 @@ def _frank(root: Path) -> list[GroundingExample]:
         if label is None:
             continue
         article = _frank_article(root, entry["hash"])
-        model = entry["model_name"]
-        summary = _detok(article.get(f"{model}_cased") or article[model])
+        summary = frank_summary(article, entry["model_name"])
         prefix = "cnndm" if entry["dataset"] == "cnndm" else "xsum"
         examples.append(
             GroundingExample(

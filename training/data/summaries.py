@@ -72,6 +72,11 @@ def _frank_article(root: Path, article_hash: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def frank_summary(article: dict, model: str) -> str:
+    """A system's summary of a FRANK article, cased where FRANK has it, detokenised."""
+    return _detok(article.get(f"{model}_cased") or article[model])
+
+
 def frank(root: Path) -> list[GroundingPair]:
     """Every FRANK summary with a grounding label; FRANK's test split is test, the rest
     is carved by article."""
@@ -81,8 +86,7 @@ def frank(root: Path) -> list[GroundingPair]:
         if label is None:
             continue
         article = _frank_article(root, entry["hash"])
-        model = entry["model_name"]
-        summary = _detok(article.get(f"{model}_cased") or article[model])
+        summary = frank_summary(article, entry["model_name"])
         group = f"frank:{entry['hash']}"
         if (group, summary) in seen:
             continue
