@@ -106,13 +106,16 @@ def test_queue_shows_why_and_records_keyboard_decisions(
     page.wait_for_url(f"{base_url}/moderate")
     assert page.locator("#count").inner_text() == str(len(OTHERS) + 1)
 
-    # The leaflet claim is highlighted as not in the article, labelled in words too, and
-    # focusing it shows the article passage the model found closest.
+    # The leaflet claim is highlighted with the status the service gave it (a flag either
+    # way: not in the article or contradicted), labelled in words too, and focusing it
+    # shows the article passage that decided it.
     seed_item = page.locator(f'article[data-comment="{comment["id"]}"]')
-    claim = seed_item.locator(".claim.st-not_in_article", has_text=SEED_CLAIM)
-    assert claim.count() == 1
-    assert "[not in article]" in claim.inner_text()
     leaflet = next(c for c in seed_result["claims"] if SEED_CLAIM in c["text"])
+    assert leaflet["status"] in ("not_in_article", "contradicted")
+    claim = seed_item.locator(f".claim.st-{leaflet['status']}", has_text=SEED_CLAIM)
+    assert claim.count() == 1
+    label = {"not_in_article": "[not in article]", "contradicted": "[contradicted]"}
+    assert label[leaflet["status"]] in claim.inner_text()
     tip = claim.locator(".tip")
     assert not tip.is_visible()
     claim.focus()
