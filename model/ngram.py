@@ -28,6 +28,8 @@ from model.runtime import cpu_session
 
 # scikit-learn's default word pattern: runs of two or more word characters
 _WORDS = re.compile(r"(?u)\b\w\w+\b")
+# Texts per run of the graph (see NgramModel.predict)
+ROWS_PER_RUN = 16
 
 
 def ngram_text(text: str) -> str:
@@ -98,6 +100,16 @@ class NgramModel:
         width = len(self.labels_) if self.labels_ else 1
         if not texts:
             return np.zeros((0, width), dtype=np.float32)
+        # the graph's TF-IDF output is dense (rows x vocabulary, ~0.4 MB a row), and
+        # onnxruntime keeps the largest buffer it ever allocated: chunks bound both
+        return np.concatenate(
+            [
+                self._predict_chunk(texts[at : at + ROWS_PER_RUN])
+                for at in range(0, len(texts), ROWS_PER_RUN)
+            ]
+        )
+
+    def _predict_chunk(self, texts: list[str]) -> np.ndarray:
         feed = np.array([[ngram_text(t)] for t in texts], dtype=object)
         (probabilities,) = self.session_.run(["probabilities"], {self.input_: feed})
         # one label: an (n, 2) tensor; several: a sequence of them (skl2onnx's

@@ -21,7 +21,7 @@ from model.errors import EmptyText, TextTooLong
 from model.grounding import SHOWN_PASSAGES, TOP_PASSAGES, Retrieval, by_relevance, retrieve
 from model.hints import write_hints
 from model.language import detect_language
-from model.limits import MAX_ARTICLE_CHARS, MAX_COMMENT_CHARS
+from model.limits import MAX_ARTICLE_CHARS, MAX_CLAIMS, MAX_COMMENT_CHARS, MAX_SPANS
 from model.moderation import Policy, load_policy_file
 from model.normalize import normalize_for_moderation
 from model.result import (
@@ -35,7 +35,7 @@ from model.result import (
     Stance,
 )
 from model.runtime import default_threads, row_pool
-from model.sentences import Span, split_sentences
+from model.sentences import Span, join_neighbours, split_sentences
 from model.stance import stance_context
 
 BUNDLED_MODEL_DIR = Path(__file__).parent / "artifacts"
@@ -371,7 +371,8 @@ class Pipeline:
         """Every claim, in comment order.
 
         A sentence is one claim, or, where at least two of its clauses are claims on
-        their own, those clauses (model/claims.py)."""
+        their own, those clauses (model/claims.py). A comment keeps its MAX_CLAIMS most
+        check-worthy claims (model/limits.py)."""
         chosen: list[ClaimRow] = []
         k = 0
         for i, ss in enumerate(sentences):
@@ -384,7 +385,7 @@ class Pipeline:
                     chosen.extend((i, part_spans[m], float(part_p[m]), None, m) for m in claimed)
                 elif sentence_p[row] >= self.claim_threshold_:
                     chosen.append((i, span, float(sentence_p[row]), j, None))
-        return chosen
+        return _most_checkworthy(chosen, MAX_CLAIMS)
 
 
 # (comment, span, check-worthiness, sentence of the comment or None for a clause,
@@ -414,6 +415,15 @@ def _grounded(
     return status, {label: _p(p) for label, p in zip(labels, probs)}, evidence
 
 
+def _most_checkworthy(rows: list[ClaimRow], most: int) -> list[ClaimRow]:
+    """Each comment's `most` most check-worthy claims, still in comment order."""
+    kept: set[int] = set()
+    for i in {row[0] for row in rows}:
+        mine = [r for r, row in enumerate(rows) if row[0] == i]
+        kept.update(sorted(mine, key=lambda r: -rows[r][2])[:most])
+    return [row for r, row in enumerate(rows) if r in kept]
+
+
 def _model_text(row: ClaimRow) -> str:
     """What the models read of a claim: a sentence as written, a clause ended as one."""
     span, sentence = row[1], row[3]
@@ -421,9 +431,11 @@ def _model_text(row: ClaimRow) -> str:
 
 
 def _sentences(text: str) -> list[Span]:
+    """The spans of a comment the models read: its sentences, or runs of them where it has
+    more than MAX_SPANS (model/limits.py), so no comment costs more passes than that."""
     spans = split_sentences(text)
     if spans:
-        return spans
+        return join_neighbours(spans, text, MAX_SPANS)
     stripped = text.strip()  # punctuation-only text that the splitter drops entirely
     start = text.index(stripped)
     return [Span(stripped, start, start + len(stripped))]

@@ -66,6 +66,9 @@ class CommentScoreRow(Base):
     # The text scored: moderator feedback is exported with it, for training. Perspective
     # requests with doNotStore leave no row at all.
     text: Mapped[str | None] = mapped_column(Text)
+    # Who wrote this result: "key:<name>", "webhook" or "coral" (None: before owners were
+    # kept). A comment's results are written by one owner only.
+    owner: Mapped[str | None] = mapped_column(String(255))
     model_version: Mapped[str] = mapped_column(String(64))
     result_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -91,6 +94,8 @@ class WebhookEventRow(Base):
     comment_id: Mapped[str | None] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(16), default="received")
     error: Mapped[str | None] = mapped_column(Text)
+    # The worker's tries at scoring it: one that can never succeed fails after a few.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Set while a callback is owed; cleared when it is delivered or given up.
     callback_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

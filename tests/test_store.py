@@ -67,7 +67,7 @@ def test_migrate_twice_changes_nothing(engine: Engine) -> None:
         assert get_article(session, article_id="a") is not None
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_a_database_from_before_alembic_keeps_its_rows(engine: Engine) -> None:
