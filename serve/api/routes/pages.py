@@ -4,19 +4,21 @@ serve/templates/) with one small script (serve/static/moderate.js) that sends de
 `POST /v1/comments/{id}/decision`, the same API every other client uses.
 
 Moderators log in with an API key; it is kept in an HttpOnly, SameSite=Strict cookie (see
-serve/deps.py for how the API accepts it from the page's script).
+serve/deps.py for how the API accepts it from the page's script). The login and logout forms
+take only same-origin POSTs (`_same_origin`); serve/security_headers.py forbids framing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from model.result import Id
 from serve.deps import PAGE_COOKIE, PAGE_HEADER, PipelineDep, SessionDep, find_caller, page_caller
 from serve.review import (
     PAGE_SIZE,
@@ -51,6 +53,42 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith(PREFIX) and not target.startswith("//"):
         return target
     return PREFIX
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of a URL, default ports filled in; None for "null" or junk."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a form POST came from one of this site's own pages.
+
+    A SameSite=Strict cookie does not stop login CSRF: a foreign page can still post its own
+    key to the login form, and the moderator's decisions would then be recorded under it.
+    The Origin header (or, where a browser leaves it out, the Referer) says which page sent
+    the form, and a page cannot forge it; unlike a CSRF token, the check needs no state, no
+    secret and no change to the forms. A POST with neither header is refused: every browser
+    this page supports sends Origin with a POST, so only a non-browser client lacks both.
+    """
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    # scheme and Host as this request arrived (uvicorn applies X-Forwarded-Proto from a
+    # trusted proxy), so a TLS-terminating proxy in front still compares https with https
+    own = _origin(f"{request.url.scheme}://{request.url.netloc}")
+    return sent is not None and _origin(sent) == own
+
+
+def _cross_site(request: Request) -> Response:
+    return templates.TemplateResponse(request, "refused.html", {"caller": None}, status_code=403)
 
 
 def _blank(value: str | None) -> str | None:
@@ -106,7 +144,7 @@ def queue(
 
 @router.get("/articles/{article_id:path}", response_class=HTMLResponse)
 def article_view(
-    article_id: str, request: Request, session: SessionDep, pipeline: PipelineDep
+    article_id: Id, request: Request, session: SessionDep, pipeline: PipelineDep
 ) -> Response:
     """An article with the passages comments cite, and the comments that dispute it."""
     caller = page_caller(request)
@@ -144,6 +182,8 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     """Check the key and keep it in the moderator's cookie."""
+    if not _same_origin(request):
+        return _cross_site(request)
     # A urlencoded form, parsed here: python-multipart is not worth a dependency for it.
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key = form.get("key", [""])[0].strip()
@@ -164,7 +204,10 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    # Cross-site, a logout is a nuisance rather than a theft, but it is refused all the same.
+    if not _same_origin(request):
+        return _cross_site(request)
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(PAGE_COOKIE)
     return response
