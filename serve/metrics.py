@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("rebut.access")
+CLIENT_CLOSED_REQUEST = 499
 
 
 class Metrics:
@@ -37,14 +38,18 @@ class Metrics:
             "rebut_model_info", "The loaded model's version", ["version"], registry=self.registry
         )
 
-    def watch_queue(self, depth: Callable[[], dict[str, int]]) -> None:
-        """Report the events table per status at each scrape (read then, never cached)."""
-        self.registry.register(_QueueCollector(depth))
+    def watch_queue(
+        self, depth: Callable[[], dict[str, int]], oldest_s: Callable[[], float]
+    ) -> None:
+        """Report the events table per status, and how long its oldest waiting event has
+        waited, at each scrape (read then, never cached)."""
+        self.registry.register(_QueueCollector(depth, oldest_s))
 
 
 class _QueueCollector(Collector):
-    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, depth: Callable[[], dict[str, int]], oldest_s: Callable[[], float]) -> None:
         self.depth = depth
+        self.oldest_s = oldest_s
 
     def collect(self):  # type: ignore[no-untyped-def]
         family = GaugeMetricFamily(
@@ -54,6 +59,12 @@ class _QueueCollector(Collector):
         for status in ("received", "scored", "failed", "dead"):
             family.add_metric([status], counts.get(status, 0))
         yield family
+        # a queue that is not draining: its depth may be 1, its oldest event keeps ageing
+        yield GaugeMetricFamily(
+            "rebut_webhook_oldest_waiting_seconds",
+            "How long the oldest received webhook event has waited",
+            value=self.oldest_s(),
+        )
 
 
 def route_template(scope: Scope) -> str:
@@ -85,7 +96,14 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
+        client_left = False
+
+        async def receive_wrapper() -> Message:
+            nonlocal client_left
+            message = await receive()
+            client_left = client_left or message["type"] == "http.disconnect"
+            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -94,8 +112,12 @@ class MetricsMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         finally:
+            if status is None:
+                # Unanswered: a client that left before the answer is not a server error
+                # (nginx's 499); otherwise the server's error handler or uvicorn answers 500.
+                status = CLIENT_CLOSED_REQUEST if client_left else 500
             seconds = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"]

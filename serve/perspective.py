@@ -54,6 +54,8 @@ _GOOGLE_STATUS = {
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     405: "UNIMPLEMENTED",
+    409: "ABORTED",  # the comment id's result belongs to another key
+    408: "DEADLINE_EXCEEDED",  # the request body did not arrive in time
     413: "INVALID_ARGUMENT",
     422: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",

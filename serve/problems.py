@@ -29,6 +29,7 @@ INPUT_ERROR_STATUS: dict[str, int] = {
     "text_too_long": 413,
     "unknown_article": 404,
     "unknown_comment": 404,
+    "comment_owned_elsewhere": 409,
     "article_mismatch": 422,
 }
 
@@ -46,7 +47,7 @@ class Problem(BaseModel):
 # For `responses=` on routes, so /docs shows the error bodies beside the result.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}}
-    for status in (400, 401, 404, 413, 422, 429)
+    for status in (400, 401, 404, 408, 409, 413, 422, 429)
 }
 
 
@@ -91,6 +92,23 @@ def problem_response(
     return JSONResponse(content, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def error_response(
+    path: str,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem body, or on the Perspective-compatible paths Google's error body, which
+    Perspective clients parse. Takes the path, not a Request, for ASGI middleware."""
+    if path.startswith(PERSPECTIVE_PREFIX):
+        error_type = "INVALID_REQUEST" if status in (400, 413, 422) else None
+        return google_error(status, detail, error_type, headers=headers)
+    return problem_response(status, code, detail, headers=headers, **extensions)
+
+
 def _respond(
     request: Request,
     status: int,
@@ -100,12 +118,7 @@ def _respond(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    """A problem body, or on the Perspective-compatible paths Google's error body, which
-    Perspective clients parse."""
-    if request.url.path.startswith(PERSPECTIVE_PREFIX):
-        error_type = "INVALID_REQUEST" if status in (400, 413, 422) else None
-        return google_error(status, detail, error_type, headers=headers)
-    return problem_response(status, code, detail, headers=headers, **extensions)
+    return error_response(request.url.path, status, code, detail, headers=headers, **extensions)
 
 
 def _code_for_status(status: int) -> str:

@@ -9,6 +9,7 @@ has webhook and Coral secrets set: without them those endpoints answer 503 on pu
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,9 +23,15 @@ EXAMPLES_PER_OPERATION = 15
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
-def test_no_request_gets_a_server_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hostile", [False, True], ids=["schema", "hostile"])
+def test_no_request_gets_a_server_error(tmp_path: Path, hostile: bool) -> None:
+    """hostile: every generated body and path may have a string replaced by one with NUL
+    or a lone surrogate, or be nested 300 deep (tests/fuzz_hooks.py)."""
     if not SCHEMATHESIS.exists() and shutil.which("schemathesis") is None:
         pytest.skip("schemathesis is not installed (it comes with the dev extra)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    if hostile:
+        env["SCHEMATHESIS_HOOKS"] = "fuzz_hooks"
     with run_server(
         tmp_path,
         REBUT_WEBHOOK_SECRETS="whsec-fuzz-0123456789",
@@ -46,7 +53,9 @@ def test_no_request_gets_a_server_error(tmp_path: Path) -> None:
             "--header",
             f"Authorization:{AUTH_HEADERS['Authorization']}",
         ]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=tmp_path, env=env, check=False
+        )
     report = done.stdout[-6000:] + done.stderr[-2000:]
     assert done.returncode == 0, report
     # It did send requests, and every one passed the check.

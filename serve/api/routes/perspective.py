@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from model.errors import EmptyText, TextTooLong
 from model.language import detect_language
 from model.result import CommentIn
-from serve.deps import BatcherDep, PipelineDep, SessionDep, require_key
+from serve.deps import BatcherDep, CallerDep, PipelineDep, SessionDep, require_key
 from serve.perspective import (
     ATTRIBUTE_NAMES,
     SUPPORTED_LANGUAGE,
@@ -28,7 +28,7 @@ from serve.perspective import (
     discovery_document,
     is_english,
 )
-from serve.store import save_result
+from serve.store import check_owner, save_result
 
 router = APIRouter(prefix="/v1alpha1", tags=["perspective"], dependencies=[Depends(require_key)])
 discovery_router = APIRouter(tags=["perspective"])
@@ -48,11 +48,18 @@ def _unsupported(attribute: str, languages: list[str], detected: str) -> Perspec
 
 
 def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
-    """Refuse what Perspective would refuse, with its error types."""
+    """Refuse what Perspective would refuse, with its error types: the text's own checks
+    first, as they bound the cost of all that follows (language detection reads it all)."""
     if request.comment.type not in (None, "PLAIN_TEXT"):
         raise PerspectiveError(
             400, "Currently, only 'PLAIN_TEXT' comments are supported", "INVALID_REQUEST"
         )
+    try:
+        pipeline.validate_comment(CommentIn(id="-", text=request.comment.text))
+    except EmptyText:
+        raise PerspectiveError(400, "Comment must be non-empty.", "COMMENT_EMPTY") from None
+    except TextTooLong as exc:
+        raise PerspectiveError(400, exc.message, "COMMENT_TOO_LONG") from None
     requested = list(request.requestedAttributes)
     if not requested:
         raise PerspectiveError(
@@ -69,12 +76,6 @@ def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
     for name in requested:
         if name in UNSCORED_PERSPECTIVE_ATTRIBUTES:
             raise _unsupported(name, languages, detected.code)
-    try:
-        pipeline.validate_comment(CommentIn(id="-", text=request.comment.text))
-    except EmptyText:
-        raise PerspectiveError(400, "Comment must be non-empty.", "COMMENT_EMPTY") from None
-    except TextTooLong as exc:
-        raise PerspectiveError(400, exc.message, "COMMENT_TOO_LONG") from None
 
 
 @router.post(
@@ -85,12 +86,18 @@ def analyze_comment(
     pipeline: PipelineDep,
     batcher: BatcherDep,
     session: SessionDep,
+    caller: CallerDep,
 ) -> AnalyzeCommentResponse:
     """Score a comment for Perspective's attributes (those rebut's model has)."""
     _check(request, pipeline)
     text = request.comment.text
-    # Perspective comments have no id; a stored result is keyed by the text's hash.
-    comment_id = "perspective:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    # Perspective comments have no id; a stored result is keyed by the caller and the text's
+    # hash, so two keys sending the same text ("Thanks!") each keep their own result.
+    owner = f"key:{caller.name}"
+    digest = hashlib.sha256(f"{owner}\n{text}".encode()).hexdigest()[:32]
+    comment_id = f"perspective:{digest}"
+    if not request.doNotStore:
+        check_owner(session, comment_id=comment_id, owner=owner)  # before any model pass
     # A result that is not stored is read only for its attributes: skipping the claim passes
     # (check-worthiness of every sentence and clause) answers 1.5x the requests/s
     # (bench/perspective.py).
@@ -117,7 +124,7 @@ def analyze_comment(
         )
 
     if not request.doNotStore:
-        save_result(session, result=result, text=text)
+        save_result(session, result=result, text=text, owner=owner)
         session.commit()
     return AnalyzeCommentResponse(
         attributeScores=scores,
