@@ -24,3 +24,10 @@ class TextTooLong(InputError):
 
 class UnknownArticle(InputError):
     code = "unknown_article"
+
+
+class CommentOwnedElsewhere(InputError):
+    """A write to a comment whose current result another writer (an API key, the webhook,
+    Coral) made: each keeps its own comments, so none can replace what another stored."""
+
+    code = "comment_owned_elsewhere"

@@ -13,10 +13,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from model.result import Result
+from model.result import MAX_ID_CHARS, Result
 
 # rebut's attributes that make Coral's spam flag; every other flagged one is "toxic".
 SPAM_ATTRIBUTES = frozenset({"spam"})
+
+# Who Coral's stored results belong to (comment_scores.owner).
+OWNER = "coral"
+# Coral's comments are stored apart from API and webhook ids: Coral's own id under ID_PREFIX,
+# a comment sent without one under HASH_ID_PREFIX. The two differ before any id text begins,
+# so no id Coral sends can name a hashed one. Both are reserved for Coral (store.check_owner).
+ID_PREFIX = "coral:"
+HASH_ID_PREFIX = "coral-hash:"
+ID_PREFIXES = (ID_PREFIX, HASH_ID_PREFIX)
 
 
 class CoralComment(BaseModel):
@@ -24,7 +33,8 @@ class CoralComment(BaseModel):
 
     body: str
     parentID: str | None = None  # noqa: N815 (Coral's field names)
-    id: str | None = None  # not in every Coral version's payload
+    # Not in every Coral version's payload. Stored under ID_PREFIX, within the store's limit.
+    id: str | None = Field(default=None, max_length=MAX_ID_CHARS - len(ID_PREFIX))
 
 
 class CoralAuthor(BaseModel):
@@ -64,11 +74,12 @@ class ExternalModerationResponse(BaseModel):
 
 
 def comment_id(request: ExternalModerationRequest) -> str:
-    """Coral's comment id when it sends one; else a stable id from story, author and text."""
+    """The stored id: Coral's comment id when it sends one; else a stable id from story,
+    author and text."""
     if request.comment.id:
-        return request.comment.id
+        return ID_PREFIX + request.comment.id
     key = "\n".join((request.story.id, request.author.id, request.comment.body))
-    return "coral:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return HASH_ID_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def decide(result: Result, flag_thresholds: dict[str, float]) -> ExternalModerationResponse:

@@ -22,7 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from model.article_index import content_hash
+from model.errors import CommentOwnedElsewhere
 from model.result import ArticleIn, Result
+from serve import coral
 from serve.tables import (
     ArticleRow,
     ArticleVersionRow,
@@ -55,7 +57,13 @@ def make_engine(database_url: str) -> Engine:
     is_sqlite = database_url.startswith("sqlite")
     # Handlers run in worker threads, so a pooled SQLite connection crosses threads.
     connect_args = {"check_same_thread": False} if is_sqlite else {}
-    engine = create_engine(database_url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    # hide_parameters: an error's message would otherwise quote them, comment text included
+    engine = create_engine(
+        database_url,
+        connect_args=connect_args,
+        pool_pre_ping=not is_sqlite,
+        hide_parameters=True,
+    )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -159,17 +167,22 @@ def save_result(
     text: str | None,
     article: ArticleIn | None = None,
     event_id: str | None = None,
+    owner: str | None = None,
 ) -> CommentScoreRow | None:
     """Add one scoring of a comment (`text` is what was scored); the newest row is the
-    comment's current result."""
+    comment's current result. `owner` names who wrote it (tables.CommentScoreRow); a comment
+    another owner holds is refused (check_owner), though writers check before scoring too."""
     if result.comment_id is None:
         return None
+    if owner is not None:
+        check_owner(session, comment_id=result.comment_id, owner=owner)
     row = CommentScoreRow(
         comment_id=result.comment_id,
         article_id=result.article_id,
         article_sha256=content_hash(article.title, article.body) if article else None,
         event_id=event_id,
         text=text,
+        owner=owner,
         model_version=result.model_version,
         result_json=result.model_dump_json(),
         created_at=now(),
@@ -182,6 +195,24 @@ def save_result(
 def latest_score(session: Session, *, comment_id: str) -> CommentScoreRow | None:
     query = select(CommentScoreRow).where(CommentScoreRow.comment_id == comment_id)
     return session.scalars(query.order_by(CommentScoreRow.id.desc()).limit(1)).first()
+
+
+def check_owner(session: Session, *, comment_id: str, owner: str) -> CommentScoreRow | None:
+    """Raise CommentOwnedElsewhere unless `owner` may write a result for `comment_id`: the
+    comment's newest result is its own, was stored before owners were kept (owner NULL), or
+    does not exist. Coral's ids are Coral's even before it sends them, so that no key can
+    take one first. Returns the newest result, which callers often want next."""
+    if comment_id.startswith(coral.ID_PREFIXES) and owner != coral.OWNER:
+        raise CommentOwnedElsewhere(
+            f"Comment ids starting with {' or '.join(coral.ID_PREFIXES)} are Coral's"
+        )
+    newest = latest_score(session, comment_id=comment_id)
+    if newest is not None and newest.owner not in (None, owner):
+        raise CommentOwnedElsewhere(
+            f"Comment {comment_id!r} has a result another writer stored; "
+            "only that writer can score it again"
+        )
+    return newest
 
 
 def newest_scores(

@@ -107,13 +107,13 @@ def test_story_is_matched_to_the_stored_article(coral: str) -> None:
     assert put.status_code == 200, put.text
     body = coral_request("The council voted 9 to 0.", story="story-budget", comment_id="cc-1")
     assert post(coral, body, coral_signature(body, NEW_SECRET)).status_code in (200, 204)
-    result = httpx.get(f"{coral}/v1/comments/cc-1", headers=AUTH_HEADERS).json()
+    result = httpx.get(f"{coral}/v1/comments/coral:cc-1", headers=AUTH_HEADERS).json()
     assert result["article_id"] == "story-budget" and result["stance"] is not None
 
     # An unknown story on a host not listed still gets moderation.
     body = coral_request("The council voted 9 to 0.", story="story-unknown", comment_id="cc-2")
     assert post(coral, body, coral_signature(body, NEW_SECRET)).status_code in (200, 204)
-    result = httpx.get(f"{coral}/v1/comments/cc-2", headers=AUTH_HEADERS).json()
+    result = httpx.get(f"{coral}/v1/comments/coral:cc-2", headers=AUTH_HEADERS).json()
     assert result["article_id"] is None and result["stance"] is None
 
 
@@ -287,7 +287,7 @@ def send(coral: str, text: str, *, story: str, comment_id: str, url: str) -> dic
     body = coral_request(text, story=story, comment_id=comment_id, url=url)
     response = post(coral, body, coral_signature(body, NEW_SECRET))
     assert response.status_code in (200, 204), response.text
-    result = httpx.get(f"{coral}/v1/comments/{comment_id}", headers=AUTH_HEADERS)
+    result = httpx.get(f"{coral}/v1/comments/coral:{comment_id}", headers=AUTH_HEADERS)
     assert result.status_code == 200, result.text
     return result.json()
 
@@ -386,7 +386,7 @@ def test_slow_page_is_given_up_within_the_fetch_timeout(coral: str, pages: _Page
     # The page would take TRICKLE_S; rebut gave up after FETCH_TIMEOUT_S and scored the
     # comment without it (the margin is for scoring on a busy machine).
     assert elapsed < TRICKLE_S / 2, elapsed
-    result = httpx.get(f"{coral}/v1/comments/cc-slow", headers=AUTH_HEADERS).json()
+    result = httpx.get(f"{coral}/v1/comments/coral:cc-slow", headers=AUTH_HEADERS).json()
     assert result["article_id"] is None
     assert stored_article(coral, "story-slow").status_code == 404
 

@@ -14,10 +14,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from model.errors import CommentOwnedElsewhere
 from model.result import ArticleIn, Moderation, Result
 from serve.store import (
     alembic_config,
     article_versions,
+    check_owner,
     get_article,
     latest_score,
     make_engine,
@@ -164,6 +166,36 @@ def test_an_event_is_scored_at_most_once(engine: Engine) -> None:
         session.commit()
     with sessions() as session, pytest.raises(IntegrityError):
         save_result(session, result=_result("c"), text="t", event_id="evt-1")
+
+
+def test_a_comment_is_written_by_its_owner_only(engine: Engine) -> None:
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        save_result(session, result=_result("old"), text="t")  # before owners were kept
+        save_result(session, result=_result("c"), text="t", owner="key:a")
+        session.commit()
+    with sessions() as session:
+        assert check_owner(session, comment_id="new", owner="key:b") is None
+        assert check_owner(session, comment_id="old", owner="key:b") is not None
+        newest = check_owner(session, comment_id="c", owner="key:a")
+        assert newest is not None and newest.owner == "key:a"
+        for writer in ("key:b", "webhook", "coral"):
+            with pytest.raises(CommentOwnedElsewhere):
+                check_owner(session, comment_id="c", owner=writer)
+        # save_result itself refuses too: a check before scoring cannot be skipped by a race
+        with pytest.raises(CommentOwnedElsewhere):
+            save_result(session, result=_result("c"), text="t2", owner="key:b")
+        # Coral's id forms are Coral's before any row exists; a look-alike id is not
+        for reserved in ("coral:x", "coral-hash:0f"):
+            with pytest.raises(CommentOwnedElsewhere):
+                check_owner(session, comment_id=reserved, owner="key:a")
+            assert check_owner(session, comment_id=reserved, owner="coral") is None
+        assert check_owner(session, comment_id="coralreef-1", owner="key:a") is None
+        session.rollback()
+    with sessions() as session:
+        owners = session.scalars(select(CommentScoreRow.owner).order_by(CommentScoreRow.id))
+        assert owners.all() == [None, "key:a"]
 
 
 def test_database_url_from_rebut_or_platform_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from model.errors import InputError, UnknownArticle
-from model.result import ArticleIn, CommentIn, Result
-from serve.deps import BatcherDep, PipelineDep, SessionDep
+from model.result import ArticleIn, CommentIn, Id, Result
+from serve.deps import BatcherDep, CallerDep, PipelineDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES
-from serve.store import get_article, latest_score, save_result, upsert_article
+from serve.store import check_owner, get_article, latest_score, save_result, upsert_article
 
 router = APIRouter(prefix="/comments", tags=["comments"], responses=PROBLEM_RESPONSES)
 
@@ -27,11 +27,19 @@ class ScoreRequest(BaseModel):
 
 @router.post(":score", response_model=Result)
 def score_comment(
-    request: ScoreRequest, pipeline: PipelineDep, batcher: BatcherDep, session: SessionDep
+    request: ScoreRequest,
+    pipeline: PipelineDep,
+    batcher: BatcherDep,
+    session: SessionDep,
+    caller: CallerDep,
 ) -> Result:
-    """Score one comment against its article (sent inline or stored earlier)."""
+    """Score one comment against its article (sent inline or stored earlier). A comment
+    whose result another key, the webhook or Coral stored is refused (409)."""
     comment, article = request.comment, request.article
     pipeline.validate_comment(comment)
+    owner = f"key:{caller.name}"
+    # before the article is stored or the models run: a refused request changes nothing
+    check_owner(session, comment_id=comment.id, owner=owner)
     if article is not None:
         if comment.article_id not in (None, article.id):
             raise ArticleMismatch(
@@ -50,7 +58,7 @@ def score_comment(
                 "PUT /v1/articles/{id} first, or send it as `article`"
             )
     result = batcher.score(comment, article)  # scored with concurrent requests' comments
-    save_result(session, result=result, text=comment.text, article=article)
+    save_result(session, result=result, text=comment.text, article=article, owner=owner)
     session.commit()
     return result
 
@@ -60,7 +68,7 @@ class UnknownComment(InputError):
 
 
 @router.get("/{comment_id:path}", response_model=Result)
-def get_comment_result(comment_id: str, session: SessionDep) -> Result:
+def get_comment_result(comment_id: Id, session: SessionDep) -> Result:
     """The newest result for a comment, scored through this API or a webhook event."""
     row = latest_score(session, comment_id=comment_id)
     if row is None:
