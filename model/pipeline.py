@@ -34,7 +34,7 @@ from model.result import (
     SpanScores,
     Stance,
 )
-from model.runtime import default_threads, row_pool
+from model.runtime import default_threads, release_free_memory, row_pool
 from model.sentences import Span, join_neighbours, split_sentences
 from model.stance import stance_context
 
@@ -129,6 +129,7 @@ class Pipeline:
         # dev-chosen defaults, then the newsroom's REBUT_POLICY file over them
         self.policy_ = Policy.from_thresholds(thresholds["moderation"]).merged(load_policy_file())
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
+        release_free_memory()  # what loading the graphs freed, back to the system
         return self
 
     # -- input checks -----------------------------------------------------------------

@@ -6,9 +6,10 @@ contract is written down once, here.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 ATTRIBUTES: tuple[str, ...] = (
     "toxicity",
@@ -28,21 +29,57 @@ StanceLabel = Literal["agrees", "disputes", "discusses", "unrelated"]
 Action = Literal["approve", "review", "reject"]
 
 
+# The store's id columns hold this many characters.
+MAX_ID_CHARS = 255
+# C0 controls (NUL, tab, line breaks, ...), DEL and C1 controls: no id needs them, and
+# PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A surrogate left alone in a str (JSON's "\ud800" escape): not text, and no UTF-8
+# encoder (response, log or database) can write it; a valid pair decodes to one character.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _valid_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(f"holds a NUL character (U+0000) at offset {value.index(chr(0))}")
+    if lone := _SURROGATE.search(value):
+        raise ValueError(
+            f"holds a lone surrogate (U+{ord(lone.group()):04X}) at offset {lone.start()}"
+        )
+    return value
+
+
+def _valid_id(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty or only whitespace")
+    if control := _CONTROL.search(value):
+        raise ValueError(
+            f"holds a control character (U+{ord(control.group()):04X}) at offset {control.start()}"
+        )
+    return _valid_text(value)
+
+
+# What every boundary (HTTP routes, webhook events, the batch command) accepts as an id
+# and as text: the store can hold it and every encoder can write it.
+Id = Annotated[str, StringConstraints(max_length=MAX_ID_CHARS), AfterValidator(_valid_id)]
+Text = Annotated[str, AfterValidator(_valid_text)]
+
+
 class ArticleIn(BaseModel):
     """An article as callers send it."""
 
-    id: str
-    title: str | None = None
-    body: str
+    id: Id
+    title: Text | None = None
+    body: Text
 
 
 class CommentIn(BaseModel):
     """A comment as callers send it; `article_id` links it to an ArticleIn."""
 
-    id: str
-    text: str
-    article_id: str | None = None
-    publisher: str | None = None  # picks a publisher's section of the policy file
+    id: Id
+    text: Text
+    article_id: Id | None = None
+    publisher: Id | None = None  # picks a publisher's section of the policy file
 
 
 class Evidence(BaseModel):

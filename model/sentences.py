@@ -25,9 +25,8 @@ _GLUED = re.compile(r"(?<=[a-z0-9%)\]\"'”’][.!?])(?=[A-Z][a-z])")
 # or after a comma followed by a conjunction that starts a new clause
 _CLAUSE = re.compile(r"(?<=;)\s+|(?<=\))\s+(?=[A-Z])|(?<=,)\s+(?=(?:and|but|so|while|as|which)\b)")
 MAX_SENTENCE_CHARS = 400
-# Longest piece of text pysbd reads at once (see _blocks)
+# Longest piece of a line pysbd reads at once (see _segments)
 BLOCK_CHARS = 1_000
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,31 +87,35 @@ def _cut_long(text: str, span: Span) -> list[Span]:
     return out
 
 
-def _blocks(prepared: str) -> list[tuple[int, int]]:
-    """(start, end) pieces of the prepared text that pysbd reads one at a time: its lines,
-    and a line longer than BLOCK_CHARS cut after the last sentence end before the limit
-    (else the last space). pysbd's time grows with the square of the sentences it reads
-    at once (20,000 characters of "Hi. ": 2.7 s whole, ~0.1 s in blocks); line breaks end
-    a sentence anyway, and a cut line loses at most one sentence join at each cut."""
-    blocks: list[tuple[int, int]] = []
+def _segments(prepared: str) -> list[TextSpan]:
+    """pysbd's segments of the prepared text, with offsets into it, read line by line and
+    a long line BLOCK_CHARS at a time.
+
+    pysbd's time grows with the square of the sentences it reads at once (20,000
+    characters of "Hi. ": 2.7 s whole, 0.2 s in blocks). A block keeps every sentence
+    pysbd found in it but the last, which the block's end may have cut short; the next
+    block starts there. Line breaks end a sentence anyway (split_sentences)."""
+    segments: list[TextSpan] = []
+
+    def read(start: int, end: int) -> list[TextSpan]:
+        return [
+            TextSpan(seg.sent, seg.start + start, seg.end + start)
+            for seg in _segmenter().segment(prepared[start:end])
+        ]
+
     for line in re.finditer(r"[^\n]+", prepared):
         start, end = line.span()
         while end - start > BLOCK_CHARS:
-            window = prepared[start : start + BLOCK_CHARS]
-            ends = [m.end() for m in _SENTENCE_END.finditer(window)]
-            cut = ends[-1] if ends else window.rfind(" ") + 1 or BLOCK_CHARS
-            blocks.append((start, start + cut))
-            start += cut
-        blocks.append((start, end))
-    return blocks
-
-
-def _segments(prepared: str) -> list[TextSpan]:
-    """pysbd's segments of the prepared text, block by block, with offsets into it."""
-    segments: list[TextSpan] = []
-    for start, end in _blocks(prepared):
-        for seg in _segmenter().segment(prepared[start:end]):
-            segments.append(TextSpan(seg.sent, seg.start + start, seg.end + start))
+            block = read(start, start + BLOCK_CHARS)
+            if len(block) < 2:  # one sentence longer than a block: cut it at a space
+                cut = prepared.rfind(" ", start, start + BLOCK_CHARS)
+                cut = cut + 1 if cut > start else start + BLOCK_CHARS
+                segments.extend(read(start, cut))
+                start = cut
+                continue
+            segments.extend(block[:-1])
+            start = block[-1].start
+        segments.extend(read(start, end))
     return segments
 
 

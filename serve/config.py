@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # memory. 2 MiB, not less: a score request may carry its article, and an article of
     # model.limits.MAX_ARTICLE_CHARS (400,000) in UTF-8 with JSON escaping needs ~1.5 MB.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    # The whole body must arrive within this (408 after it), so a client sending a few
+    # bytes a second cannot hold a connection and a worker's attention.
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: Literal["debug", "info", "warning", "error", "DEBUG", "INFO", "WARNING", "ERROR"] = (
@@ -83,6 +86,10 @@ class Settings(BaseSettings):
     callback_timeout_s: float = Field(default=10.0, gt=0)
     # The worker that scores queued webhook events.
     worker_poll_s: float = Field(default=1.0, gt=0)
+    # Tries at an event the store refuses before it is marked failed (the queue moves on).
+    score_max_attempts: int = Field(default=5, ge=1)
+    # /readyz answers 503 when the oldest waiting event has waited this long.
+    queue_stall_s: float = Field(default=300.0, gt=0)
     # Test-only: seconds before the worker takes its first event (the crash test uses it).
     worker_start_delay_s: float = Field(default=0.0, ge=0)
 

@@ -11,16 +11,16 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from model.result import ArticleIn, CommentIn
+from model.result import ArticleIn, CommentIn, Id
 from serve.store import now
 from serve.tables import WebhookEventRow
 
@@ -36,7 +36,7 @@ class EventData(BaseModel):
 
 # A CMS event as the webhook receives it.
 class WebhookEvent(BaseModel):
-    id: str = Field(min_length=1, max_length=255)
+    id: Id
     type: EventType
     created: int | None = None  # the sender's unix time, kept as sent
     data: EventData
@@ -124,6 +124,19 @@ def queue_depth(session: Session) -> dict[str, int]:
     """Events per status, for /metrics and /readyz."""
     query = select(WebhookEventRow.status, func.count()).group_by(WebhookEventRow.status)
     return {status: count for status, count in session.execute(query).all()}
+
+
+def oldest_waiting_s(session: Session) -> float:
+    """Seconds the oldest `received` event has waited (0 with none): a queue that does not
+    drain shows here, however few events it holds."""
+    oldest = session.scalar(
+        select(func.min(WebhookEventRow.received_at)).where(WebhookEventRow.status == "received")
+    )
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # SQLite gives back naive datetimes
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(0.0, (now() - oldest).total_seconds())
 
 
 def events_for_comment(session: Session, *, comment_id: str) -> Sequence[WebhookEventRow]:

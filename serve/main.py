@@ -11,17 +11,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from model.pipeline import Pipeline
+from model.runtime import limit_malloc_arenas
 from serve.api.main import api_router, root_router
 from serve.api.routes.pages import PREFIX, STATIC_DIR
 from serve.batcher import MicroBatcher
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
-from serve.events import queue_depth
+from serve.events import oldest_waiting_s, queue_depth
 from serve.keys import hash_key
 from serve.logs import configure_logging
 from serve.metrics import Metrics, MetricsMiddleware
 from serve.problems import add_problem_handlers
 from serve.rate_limit import TokenBuckets
+from serve.security_headers import SecurityHeaders
 from serve.store import make_engine, make_sessionmaker, migrate
 from serve.worker import Worker
 
@@ -29,6 +31,7 @@ from serve.worker import Worker
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    limit_malloc_arenas()  # before the pipeline's and the server's threads start
     metrics = Metrics()
 
     @asynccontextmanager
@@ -48,7 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with app.state.sessions() as session:
                 return queue_depth(session)
 
-        metrics.watch_queue(depth)
+        def oldest_s() -> float:
+            with app.state.sessions() as session:
+                return oldest_waiting_s(session)
+
+        metrics.watch_queue(depth, oldest_s)
         app.state.worker = Worker(
             sessions=app.state.sessions, pipeline=app.state.pipeline, settings=settings
         )
@@ -59,7 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="rebut", version=version("rebut"), lifespan=lifespan, docs_url="/docs")
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard,
+        max_body_bytes=settings.max_body_bytes,
+        body_read_timeout_s=settings.body_read_timeout_s,
+    )
+    app.add_middleware(SecurityHeaders)  # outside BodyGuard: its refusals get the headers too
     # Added last, so it runs first: it also counts what BodyGuard refuses.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     add_problem_handlers(app)

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from model.errors import InputError, UnknownArticle
@@ -27,8 +27,9 @@ from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
 from serve.config import Settings
 from serve.events import WebhookEvent
+from serve.logs import describe_store_error
 from serve.signatures import REBUT_HEADER, sign
-from serve.store import get_article, now, save_result, upsert_article
+from serve.store import check_owner, get_article, now, save_result, upsert_article
 from serve.tables import CommentScoreRow, WebhookEventRow
 
 log = logging.getLogger("rebut.worker")
@@ -112,18 +113,18 @@ class Worker:
             row = session.scalars(query).first()
             if row is None:
                 return False
+            event_id = row.id
             try:
                 # Inside the try: a row this version cannot read must fail, not block the queue.
                 event = WebhookEvent.model_validate_json(row.payload_json)
                 self._apply(session, event)
                 row.status = "scored"
-            except IntegrityError:
-                # Another process stored this event's result first (SQLite has no SKIP
-                # LOCKED): the unique event id kept it to one; nothing is left to do here.
+            except SQLAlchemyError as exc:
+                # The store refused the result, or was not there. Retried, but only so often:
+                # an event the store can never hold must not block every event behind it.
                 session.rollback()
+                self._store_refused(event_id, exc)
                 return True
-            except SQLAlchemyError:
-                raise  # the store's trouble, not the event's: it stays queued for a retry
             except InputError as exc:
                 row.status = "failed"
                 row.error = json.dumps({"code": exc.code, "message": exc.message})
@@ -132,14 +133,51 @@ class Worker:
                 log.exception("scoring event %s failed", row.id)
                 row.status = "failed"
                 row.error = json.dumps({"code": "internal_error", "message": repr(exc)})
-            if self.settings.callback_url and row.type != "article.updated":
-                row.callback_due_at = now()
-            row.updated_at = now()
+            self._finish(row)
             session.commit()
             log.info("event %s %s: %s", row.id, row.type, row.status)
             return True
 
+    def _finish(self, row: WebhookEventRow) -> None:
+        if self.settings.callback_url and row.type != "article.updated":
+            row.callback_due_at = now()
+        row.updated_at = now()
+
+    def _store_refused(self, event_id: str, exc: SQLAlchemyError) -> None:
+        """Count a try the store refused; after `score_max_attempts` the event fails.
+
+        A store that cannot be reached cannot count the try either: this raises, and the
+        event waits, uncounted, for the store to come back. Only the error's class goes in
+        the reason and the log: its message can quote the SQL parameters, comment text
+        included."""
+        reason = describe_store_error(exc)
+        with self.sessions() as session:
+            row = session.scalars(
+                select(WebhookEventRow).where(WebhookEventRow.id == event_id).with_for_update()
+            ).one()
+            stored = select(CommentScoreRow.id).where(CommentScoreRow.event_id == row.id)
+            if row.status != "received" or session.scalar(stored):
+                # Another process stored this event's result first (SQLite has no SKIP
+                # LOCKED): the unique event id kept it to one; nothing is left to do here.
+                return
+            row.attempts += 1
+            if row.attempts >= self.settings.score_max_attempts:
+                row.status = "failed"
+                row.error = json.dumps(
+                    {"code": "store_refused", "message": f"{row.attempts} tries; last: {reason}"}
+                )
+                self._finish(row)
+                log.warning("event %s failed after %d tries: %s", row.id, row.attempts, reason)
+            else:
+                row.updated_at = now()
+                log.warning(
+                    "event %s: try %d refused by the store: %s", row.id, row.attempts, reason
+                )
+            session.commit()
+
     def _apply(self, session: Session, event: WebhookEvent) -> None:
+        if event.data.comment is not None:  # refused before anything is stored or scored
+            check_owner(session, comment_id=event.data.comment.id, owner="webhook")
         article: ArticleIn | None = event.data.article
         if article is not None:
             self.pipeline.validate_article(article)
@@ -153,7 +191,14 @@ class Worker:
             if article is None:
                 raise UnknownArticle(f"No article with id {comment.article_id!r} is stored")
         result = self.pipeline.score(comment, article)
-        save_result(session, result=result, text=comment.text, article=article, event_id=event.id)
+        save_result(
+            session,
+            result=result,
+            text=comment.text,
+            article=article,
+            event_id=event.id,
+            owner="webhook",
+        )
 
     # -- callbacks --------------------------------------------------------------------
 

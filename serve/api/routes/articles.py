@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from model.errors import UnknownArticle
-from model.result import ArticleIn
+from model.result import ArticleIn, Id, Text
 from serve.deps import PipelineDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES
 from serve.store import get_article_row, upsert_article
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/articles", tags=["articles"], responses=PROBLEM_RESP
 
 # The id comes from the path, so the body carries only the content.
 class ArticleUpsert(BaseModel):
-    title: str | None = None
-    body: str
+    title: Text | None = None
+    body: Text
 
 
 # What a PUT answers: enough to tell whether the content changed.
@@ -40,7 +40,7 @@ class ArticlePublic(BaseModel):
 
 @router.put("/{article_id:path}")
 def put_article(
-    article_id: str, body: ArticleUpsert, pipeline: PipelineDep, session: SessionDep
+    article_id: Id, body: ArticleUpsert, pipeline: PipelineDep, session: SessionDep
 ) -> ArticleStored:
     """Create or replace an article, and index it so its first comment is scored fast."""
     article = ArticleIn(id=article_id, title=body.title, body=body.body)
@@ -51,7 +51,7 @@ def put_article(
 
 
 @router.get("/{article_id:path}")
-def get_article(article_id: str, session: SessionDep) -> ArticlePublic:
+def get_article(article_id: Id, session: SessionDep) -> ArticlePublic:
     """Return a stored article."""
     row = get_article_row(session, article_id=article_id)
     if row is None:

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from model.result import Result
+from model.result import Id, Result, Text
 from serve.deps import CallerDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES, ApiProblem
 from serve.store import add_feedback, latest_score
@@ -27,7 +27,7 @@ class HintVerdict(BaseModel):
 class DecisionCreate(BaseModel):
     decision: Literal["approve", "reject"]
     hints: list[HintVerdict] = Field(default_factory=list)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class DecisionPublic(BaseModel):
@@ -43,7 +43,7 @@ class DecisionPublic(BaseModel):
 
 @router.post("/{comment_id:path}/decision", status_code=201)
 def record_decision(
-    comment_id: str, body: DecisionCreate, session: SessionDep, caller: CallerDep
+    comment_id: Id, body: DecisionCreate, session: SessionDep, caller: CallerDep
 ) -> DecisionPublic:
     """Store a moderator's decision on the comment's newest result."""
     score = latest_score(session, comment_id=comment_id)

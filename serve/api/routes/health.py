@@ -1,8 +1,8 @@
 """Liveness, readiness and metrics.
 
 /healthz: the process is up and its model is loaded. /readyz: it can serve (model loaded,
-store reachable, queue worker running); orchestrators route traffic by it. Both are open;
-/metrics needs a key like the API.
+store reachable, queue worker running, its queue draining); orchestrators route traffic by
+it. Both are open; /metrics needs a key like the API.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from serve.deps import PipelineDep, require_key
-from serve.events import queue_depth
+from serve.events import oldest_waiting_s, queue_depth
 from serve.problems import problem_response
 from serve.store import ping
 
@@ -33,6 +33,8 @@ class Ready(BaseModel):
     store: str
     worker: str
     queue: dict[str, int]
+    # seconds the oldest waiting webhook event has waited
+    queue_oldest_s: float
 
 
 @router.get("/healthz")
@@ -50,10 +52,12 @@ def readyz(request: Request) -> Any:
     if model_version is None:
         problems.append("model not loaded")
     queue: dict[str, int] = {}
+    waited = 0.0
     try:
         with state.sessions() as session:
             ping(session)
             queue = queue_depth(session)
+            waited = oldest_waiting_s(session)
         store = "ok"
     except Exception as exc:  # any driver error means the same thing here: not ready
         store = f"unreachable: {type(exc).__name__}"
@@ -61,10 +65,17 @@ def readyz(request: Request) -> Any:
     worker = "alive" if state.worker.alive else "stopped"
     if worker != "alive":
         problems.append("queue worker stopped")
+    if waited > state.settings.queue_stall_s:
+        problems.append(f"webhook queue not draining: oldest event waiting {waited:.0f} s")
     if problems:
         return problem_response(503, "not_ready", "; ".join(problems))
     ready = Ready(
-        status="ready", model_version=model_version, store=store, worker=worker, queue=queue
+        status="ready",
+        model_version=model_version,
+        store=store,
+        worker=worker,
+        queue=queue,
+        queue_oldest_s=round(waited, 3),
     )
     return JSONResponse(ready.model_dump())
 

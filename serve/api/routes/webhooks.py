@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from model.result import Id
 from serve.deps import PipelineDep, SessionDep, SettingsDep
 from serve.events import (
     Enqueued,
@@ -111,7 +112,7 @@ async def receive_event(
 
 
 @router.get("/events/{event_id:path}")
-def get_webhook_event(event_id: str, session: SessionDep) -> EventPublic:
+def get_webhook_event(event_id: Id, session: SessionDep) -> EventPublic:
     """An event's place in the queue: received, scored, failed or dead, with the reason."""
     row = get_event(session, event_id=event_id)
     if row is None:
