@@ -31,14 +31,17 @@ import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
 from model.errors import InputError
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn, ErrorDetail, ErrorRecord
 from serve.batch_io import BadLine, ResultWriter, cut_partial_line, open_writer, read_rows
+
+Record = TypeVar("Record", bound=BaseModel)
 
 # (error code or None, Result JSON or error message): what scoring one comment gives,
 # small and picklable so worker processes and Ray actors can send it back.
@@ -169,11 +172,26 @@ def _record_id(obj: dict[str, Any]) -> str | None:
         return None
 
 
+def _validated(model: type[Record], record_id: str, **fields: Any) -> Record:
+    """`model(**fields)`, or a BadLine saying which field breaks the contract's rules (an
+    id the store cannot hold, NUL in a text): the same rules as the HTTP API's."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        message = "; ".join(
+            f"`{'.'.join(map(str, e['loc']))}` {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise BadLine("invalid_record", message, record_id) from None
+
+
 def _article(obj: dict[str, Any]) -> ArticleIn:
     article_id = _string(obj, "id", None, required=True)
     assert article_id is not None
     try:
-        article = ArticleIn(
+        article = _validated(
+            ArticleIn,
+            article_id,
             id=article_id,
             title=_string(obj, "title", article_id, required=False),
             body=_string(obj, "body", article_id, required=True) or "",
@@ -187,7 +205,9 @@ def _article(obj: dict[str, Any]) -> ArticleIn:
 def _comment(obj: dict[str, Any]) -> CommentIn:
     comment_id = _string(obj, "id", None, required=True)
     assert comment_id is not None
-    comment = CommentIn(
+    comment = _validated(
+        CommentIn,
+        comment_id,
         id=comment_id,
         text=_string(obj, "text", comment_id, required=True) or "",
         article_id=_string(obj, "article_id", comment_id, required=False),

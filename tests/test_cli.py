@@ -143,3 +143,38 @@ def test_missing_input_file_fails_clearly(tmp_path: Path) -> None:
     completed = run_score(tmp_path, tmp_path / "absent.jsonl", comments)
     assert completed.returncode != 0
     assert "absent.jsonl" in completed.stderr
+
+
+def test_ids_and_text_the_store_cannot_hold_are_error_records(tmp_path: Path) -> None:
+    """The API's rules for ids and text hold in the batch command too: each bad row gets an
+    error record saying which field and why, and the good rows around it are scored."""
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(
+        json.dumps({"id": "a\x00", "body": "Rain."})
+        + "\n"
+        + json.dumps({"id": "a1", "body": "The bridge reopened on Monday."})
+        + "\n"
+    )
+    rows = [
+        {"id": "ok-1", "text": "The bridge reopened.", "article_id": "a1"},
+        {"id": "bad\x00id", "text": "Fine."},
+        {"id": "nul-text", "text": "before\x00after"},
+        {"id": "   ", "text": "Fine."},
+        {"id": "x" * 256, "text": "Fine."},
+        {"id": "tab\tid", "text": "Fine."},
+        {"id": "ok-2", "text": "Fine."},
+    ]
+    comments = tmp_path / "comments.jsonl"
+    comments.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = run_score(tmp_path, articles, comments)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["scored"], summary["errors"], summary["article_errors"]) == (2, 5, 1)
+    out = jsonl(tmp_path / "results.jsonl")
+    assert sorted(r["comment_id"] for r in out if "error" not in r) == ["ok-1", "ok-2"]
+    errors = {r["comment_id"]: r["error"] for r in out if "error" in r}
+    assert {e["code"] for e in errors.values()} == {"invalid_record"}
+    assert "NUL" in errors["nul-text"]["message"] and "`text`" in errors["nul-text"]["message"]
+    assert "empty" in errors["   "]["message"]
+    assert "255" in errors["x" * 256]["message"]
+    assert "control character" in errors["tab\tid"]["message"]
