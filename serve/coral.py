@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from model.result import MAX_ID_CHARS, Result
+from model.result import MAX_ID_CHARS, Id, Result, Text
 
 # rebut's attributes that make Coral's spam flag; every other flagged one is "toxic".
 SPAM_ATTRIBUTES = frozenset({"spam"})
@@ -31,10 +31,10 @@ ID_PREFIXES = (ID_PREFIX, HASH_ID_PREFIX)
 class CoralComment(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    body: str
+    body: Text
     parentID: str | None = None  # noqa: N815 (Coral's field names)
     # Not in every Coral version's payload. Stored under ID_PREFIX, within the store's limit.
-    id: str | None = Field(default=None, max_length=MAX_ID_CHARS - len(ID_PREFIX))
+    id: Id | None = Field(default=None, max_length=MAX_ID_CHARS - len(ID_PREFIX))
 
 
 class CoralAuthor(BaseModel):
@@ -47,7 +47,7 @@ class CoralAuthor(BaseModel):
 class CoralStory(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    id: Id  # the article's id in the store
     url: str | None = None
 
 
