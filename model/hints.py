@@ -21,29 +21,39 @@ def write_hints(claims: list[Claim], moderation: Moderation, stance: Stance | No
             Hint(type="abuse", message="Flagged as abusive: " + "; ".join(moderation.reasons) + ".")
         )
     for i, claim in enumerate(claims):
-        closest = claim.evidence[0].text if claim.evidence else None
+        # the deciding passage (model/pipeline.py orders evidence so)
+        passage = claim.evidence[0] if claim.evidence else None
         if claim.status == "not_in_article":
             message = f"Asserts something the article does not mention: {_quote(claim.text)}."
-            if closest:
-                message += f" Closest passage in the article: {_quote(closest, None)}."
-            hints.append(Hint(type="fact_missing_from_article", message=message, claim=i))
+            if passage:
+                message += f" Closest passage in the article: {_quote(passage.text, None)}."
+            hints.append(
+                Hint(type="fact_missing_from_article", message=message, claim=i, passage=passage)
+            )
         elif claim.status == "contradicted":
             message = f"Contradicts the article: {_quote(claim.text)}."
-            if closest:
-                message += f" The article says: {_quote(closest, None)}."
-            hints.append(Hint(type="fact_contradicts_article", message=message, claim=i))
+            if passage:
+                message += f" The article says: {_quote(passage.text, None)}."
+            hints.append(
+                Hint(type="fact_contradicts_article", message=message, claim=i, passage=passage)
+            )
     unsupported = [
         i for i, c in enumerate(claims) if c.status in ("not_in_article", "contradicted")
     ]
     if stance is not None and stance.label == "disputes" and unsupported:
-        count = f"{len(unsupported)} claim{'s' if len(unsupported) > 1 else ''}"
-        hints.append(
-            Hint(
-                type="rebuttal",
-                message=f"Disputes the article with {count} the article does not support: "
-                + ", ".join(_quote(claims[i].text, 80) for i in unsupported)
-                + ".",
-                claim=unsupported[0],
-            )
-        )
+        hints.append(_rebuttal(claims, unsupported))
     return hints
+
+
+def _rebuttal(claims: list[Claim], unsupported: list[int]) -> Hint:
+    """What the comment disputes: its first claim the article does not support, beside the
+    article passage that claim was checked against; the others are listed."""
+    first = claims[unsupported[0]]
+    passage = first.evidence[0] if first.evidence else None
+    message = f"Disputes the article: {_quote(first.text, 80)}"
+    if passage:
+        message += f" against {_quote(passage.text, None)}"
+    others = [_quote(claims[i].text, 80) for i in unsupported[1:]]
+    if others:
+        message += f"; also {', '.join(others)}"
+    return Hint(type="rebuttal", message=message + ".", claim=unsupported[0], passage=passage)

@@ -128,11 +128,14 @@ class Stance(BaseModel):
 
 
 class Hint(BaseModel):
-    """One finding, written for a moderator; `claim` indexes `Result.claims`."""
+    """One finding, written for a moderator; `claim` indexes `Result.claims`, and `passage`
+    is the article passage the finding turns on (offsets into the article's body), so a
+    page can show the comment's claim and the article's words side by side."""
 
     type: str
     message: str
     claim: int | None = None
+    passage: Evidence | None = None
 
 
 class Result(BaseModel):

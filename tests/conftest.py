@@ -197,6 +197,10 @@ def check_result(result: dict[str, Any], comment_text: str, article_body: str | 
         assert {"type", "message", "claim"} <= hint.keys()
         assert isinstance(hint["message"], str) and hint["message"]
         assert hint["claim"] is None or 0 <= hint["claim"] < len(result["claims"])
+        passage = hint.get("passage")
+        if passage is not None:  # an article passage, at its offsets
+            assert article_body is not None
+            assert article_body[passage["start"] : passage["end"]] == passage["text"]
 
 
 def check_seed_result(

@@ -168,6 +168,23 @@ def test_stance_labels_and_groups() -> None:
 
 
 @needs_data
+def test_the_stance_test_split_shares_no_claim_or_comment_with_train_or_dev() -> None:
+    """ARC's held-out claim clusters: none of their claims or comments reaches train or dev,
+    as an unrelated pair either; Perspectrum's test claims are its upstream test split."""
+    test = ds.load_stance_test()
+    train, dev = ds.load_stance()
+    assert len(test["arc"]) > 300 and {e.label for e in test["arc"]} == set(STANCE_LABELS)
+    assert len(test["perspectrum"]) > 1500
+    seen = {ds._norm(e.comment) for e in train + dev} | {
+        ds._norm(e.article_body) for e in train + dev
+    }
+    for source, rows in test.items():
+        assert not {ds._norm(e.comment) for e in rows} & seen, source
+        assert not {ds._norm(e.article_body) for e in rows} & seen, source
+        assert not {e.group for e in rows} & {e.group for e in train + dev}, source
+
+
+@needs_data
 def test_framed_stance_rows_are_train_only_and_read_no_dev_body() -> None:
     train, dev = ds.load_stance()
     framed = [e for e in train if e.source == "rebut_frames"]

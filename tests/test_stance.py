@@ -42,6 +42,23 @@ def test_the_seed_comment_disputes_the_article(pipeline, article, seed) -> None:
     assert result.stance is not None and result.stance.label == "disputes", result.stance
 
 
+def test_the_rebuttal_hint_names_the_claim_and_the_passage_it_disputes(
+    pipeline, article, seed
+) -> None:
+    """What is disputed, side by side: the leaflet claim (its offsets in the comment) and
+    the article passage it was checked against (its offsets in the article)."""
+    text = seed[1]["text"]
+    result = pipeline.score(CommentIn(id="seed", text=text), article)
+    [rebuttal] = [h for h in result.hints if h.type == "rebuttal"]
+    claim = result.claims[rebuttal.claim]
+    assert "leaflet drop" in claim.text
+    assert text[claim.start : claim.end] == claim.text
+    assert rebuttal.passage is not None and rebuttal.passage == claim.evidence[0]
+    assert article.body[rebuttal.passage.start : rebuttal.passage.end] == rebuttal.passage.text
+    assert "leaflet drop" in rebuttal.message
+    assert " ".join(rebuttal.passage.text.split()) in rebuttal.message
+
+
 # Rebuttals by addition in wordings that no training frame uses (data/stance/
 # comment_frames.json). Model 0.5.6 gets the first; the second ("Nothing in this report
 # about ...") it still calls `discusses` (0.52 against `disputes` 0.27). strict: the day

@@ -125,7 +125,8 @@ def eval_(
     ),
 ) -> None:
     """Recompute the committed model's figures from its ONNX files: dev metrics, and for
-    grounding the real test split per source, retrieval recall and the written cases."""
+    grounding and stance the real test split per source (grounding: also retrieval recall
+    and the written cases)."""
     _need_training_extra()
     from model.pipeline import BUNDLED_MODEL_DIR
     from training.evaluate import evaluate_model_dir
@@ -137,6 +138,7 @@ def eval_(
         raise typer.Exit(2)
     from training.datasets import default_data_dir
     from training.grounding_eval import evaluate as evaluate_grounding
+    from training.stance_eval import evaluate as evaluate_stance
 
     model_dir = model_dir or BUNDLED_MODEL_DIR
     results = {}
@@ -149,6 +151,10 @@ def eval_(
             )
         else:
             results[t] = evaluate_model_dir(model_dir, t, data_dir, cache_dir)
+        if t == "stance":  # and the real test split per source
+            config = json.loads((model_dir / "pipeline.json").read_text())
+            folder = config.get("tasks", {}).get("stance", "pair")
+            results[t]["test"] = evaluate_stance(model_dir, folder, data_dir, cache_dir)
     typer.echo(json.dumps(results, indent=2))
 
 

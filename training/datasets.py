@@ -695,9 +695,38 @@ def load_fnc1_dev_uncapped(data_dir: Path | str | None = None) -> list[StanceExa
     return _stance_fnc(_root(data_dir), cap=False)[1]
 
 
-def _stance_arc(root: Path) -> Split[StanceExample]:
-    """ARC bodies are reader comments answering a claim (its 'headline')."""
+# ARC's claim clusters held out as its test split (only ARC's training file is public)
+ARC_TEST_PERCENT = 15
+
+
+def _arc_test_split(root: Path) -> tuple[list[_Pair], set[str], set[str]]:
+    """ARC's test pairs: those whose comment's claim cluster a salted hash puts in test
+    (outside dev), and whose claim is one of those clusters' own claims (ARC also pairs a
+    comment with other clusters' claims as `unrelated`; such a pair would carry a training
+    claim into test). Returns the pairs and the claim and comment texts that train and dev
+    must then leave out, unrelated pairs included."""
     bodies, pairs, cluster = _pairs(root / "stance/arc", "arc_bodies.csv", "arc_stances_train.csv")
+
+    def in_test(pair: _Pair) -> bool:
+        group = f"arc:claim{cluster[pair.body_id]}"
+        return not in_dev(group) and _hash(f"{SPLIT_SALT}:test:{group}") % 100 < ARC_TEST_PERCENT
+
+    held = [p for p in pairs if in_test(p)]
+    claims = {_norm(p.headline) for p in held if p.stance != "unrelated"}
+    test = [p for p in held if _norm(p.headline) in claims]
+    return test, claims, {_norm(bodies[p.body_id]) for p in test}
+
+
+def _stance_arc(root: Path) -> Split[StanceExample]:
+    """ARC bodies are reader comments answering a claim (its 'headline'). No claim or
+    comment of its test split (_arc_test_split) reaches train or dev."""
+    bodies, pairs, cluster = _pairs(root / "stance/arc", "arc_bodies.csv", "arc_stances_train.csv")
+    _, test_claims, test_comments = _arc_test_split(root)
+    pairs = [
+        p
+        for p in pairs
+        if _norm(p.headline) not in test_claims and _norm(bodies[p.body_id]) not in test_comments
+    ]
 
     def build(side: _GroupedPairs) -> list[StanceExample]:
         examples = [
@@ -710,22 +739,58 @@ def _stance_arc(root: Path) -> Split[StanceExample]:
     return build(train), build(dev)
 
 
-def _perspectrum_claims(root: Path) -> list[tuple[dict, str]]:
-    """Perspectrum's claims with their split ("train" or "dev"); the benchmark's test
-    claims are left out here, so no loader sees them."""
+def load_stance_test(data_dir: Path | str | None = None) -> dict[str, list[StanceExample]]:
+    """The stance test split, real human-labelled rows that nothing trains or tunes on:
+    ARC's held-out claim clusters (their unrelated pairs too, where the claim is one of
+    theirs) and Perspectrum's upstream test claims (agrees / disputes), less perspectives
+    that also answer a train or dev claim."""
+    root = _root(data_dir)
+    bodies, _, cluster = _pairs(root / "stance/arc", "arc_bodies.csv", "arc_stances_train.csv")
+    arc = [
+        StanceExample(
+            bodies[p.body_id],
+            "",
+            p.headline,
+            _STANCE[p.stance],
+            "arc",
+            f"arc:claim{cluster[p.body_id]}",
+        )
+        for p in _arc_test_split(root)[0]
+    ]
+    # a perspective may answer claims of both splits: test keeps those it alone holds
+    sides = _perspectrum_examples(root, ("train", "dev", "test"))
+    seen = {_norm(e.comment) for e in sides["train"] + sides["dev"]}
+    seen |= {_norm(e.article_body) for e in sides["train"] + sides["dev"]}
+    perspectrum = [
+        e
+        for e in sides["test"]
+        if _norm(e.comment) not in seen and _norm(e.article_body) not in seen
+    ]
+    return {"arc": arc, "perspectrum": perspectrum}
+
+
+def _perspectrum_claims(
+    root: Path, splits: tuple[str, ...] = ("train", "dev")
+) -> list[tuple[dict, str]]:
+    """Perspectrum's claims with their split; by default "train" and "dev" only: the
+    benchmark's test claims are read by load_stance_test alone."""
     folder = root / "stance/perspectrum"
     claims = json.loads((folder / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
     split = json.loads((folder / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
-    return [(c, split[str(c["cId"])]) for c in claims if split[str(c["cId"])] in ("train", "dev")]
+    return [(c, split[str(c["cId"])]) for c in claims if split[str(c["cId"])] in splits]
 
 
 def _stance_perspectrum(root: Path) -> Split[StanceExample]:
+    sides = _perspectrum_examples(root, ("train", "dev"))
+    return sides["train"], sides["dev"]
+
+
+def _perspectrum_examples(root: Path, splits: tuple[str, ...]) -> dict[str, list[StanceExample]]:
     pool_file = root / "stance/perspectrum/perspective_pool_v1.0.json"
     text = {p["pId"]: p["text"].strip() for p in json.loads(pool_file.read_text(encoding="utf-8"))}
-    train: list[StanceExample] = []
-    dev: list[StanceExample] = []
-    for claim, split in _perspectrum_claims(root):
-        side = train if split == "train" else dev
+    sides: dict[str, list[StanceExample]] = {split: [] for split in splits}
+    for claim, split in _perspectrum_claims(root, splits):
+        side = sides[split]
         seen = set()
         for cluster in claim["perspectives"]:
             if cluster["stance_label_5"] == "NO_MAJORITY_LABEL":  # raters split: no gold
@@ -740,7 +805,7 @@ def _stance_perspectrum(root: Path) -> Split[StanceExample]:
                             text[pid], "", claim["text"].strip(), label, "perspectrum", group
                         )
                     )
-    return train, dev
+    return sides
 
 
 def load_stance(
