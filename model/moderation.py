@@ -9,6 +9,7 @@ one); data/policy.example.toml shows every key:
     [default]
     unsupported_language = "review"   # action for a comment the models cannot read
     fact_hints = "review"             # action for a claim the article does not support
+    hold_when_flagged = ["threat"]    # flagged for one of these: reject (held), at any score
     [default.flag]                    # at or over: flagged, and at least review
     toxicity = 0.6
     [default.reject]                  # at or over: reject
@@ -30,6 +31,9 @@ from model.language import Language
 
 ACTIONS = ("approve", "review", "reject")
 LEVELS = ("flag", "reject", "review")
+# The reason given when a claim the article does not support is what sends a comment on
+FACT_HINT_REASON = "a claim the article does not support (see hints)"
+HOLD = "hold_when_flagged"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class Policy:
     review: dict[str, float] = field(default_factory=dict)
     unsupported_language: str = "review"
     fact_hints: str = "review"
+    # attributes whose flag alone holds a comment (reject): a possible threat waits for a
+    # moderator before it is published, whatever its score, instead of sitting in review
+    hold_when_flagged: tuple[str, ...] = ("threat",)
     publishers: dict[str, Policy] = field(default_factory=dict)
 
     @classmethod
@@ -58,7 +65,7 @@ class Policy:
         return replace(base, publishers=publishers)
 
     def _apply(self, section: dict, where: str) -> Policy:
-        unknown = set(section) - {*LEVELS, "unsupported_language", "fact_hints"}
+        unknown = set(section) - {*LEVELS, "unsupported_language", "fact_hints", HOLD}
         if unknown:
             raise ValueError(f"policy {where}: unknown keys {sorted(unknown)}")
         changes: dict = {}
@@ -68,6 +75,11 @@ class Policy:
                 if not isinstance(value, int | float) or not 0 <= value <= 1:
                     raise ValueError(f"policy {where}.{level}.{name}: {value!r} is not in [0, 1]")
             changes[level] = {**getattr(self, level), **given}
+        if HOLD in section:
+            held = section[HOLD]
+            if not isinstance(held, list) or not all(isinstance(a, str) for a in held):
+                raise ValueError(f"policy {where}.{HOLD}: a list of attribute names")
+            changes[HOLD] = tuple(held)
         for key in ("unsupported_language", "fact_hints"):
             if key in section:
                 if section[key] not in ACTIONS:
@@ -102,13 +114,17 @@ class Policy:
         )
         flagged = bool(flag_reasons)
         reasons = flag_reasons + [r for r in review_reasons if r not in flag_reasons]
-        if reject_reasons:
+        held = [r for r in flag_reasons if r.split(" ", 1)[0] in self.hold_when_flagged]
+        if reject_reasons or held:
             return flagged, "reject", reasons + [r for r in reject_reasons if r not in reasons]
         if flagged or review_reasons:
             return flagged, "review", reasons
         if has_fact_hints:
-            # a claim the article does not support is for a person to look at, not to hide
-            return flagged, self.fact_hints, reasons
+            # a claim the article does not support is for a person to look at, not to hide;
+            # the moderator is told why it is in the queue
+            action = self.fact_hints
+            why = [FACT_HINT_REASON] if action != "approve" else []
+            return flagged, action, reasons + why
         return flagged, "approve", reasons
 
 

@@ -17,6 +17,17 @@ from serve.tables import CommentScoreRow
 Sort = Literal["newest", "severe"]
 PAGE_SIZE = 20
 ACTION_RANK = {"reject": 2, "review": 1, "approve": 0}
+# How much harm a flag for each attribute means, for "most severe first": a threat is read
+# before an insult, whatever their scores.
+HARM_RANK = {
+    "threat": 7,
+    "severe_toxicity": 6,
+    "identity_attack": 5,
+    "insult": 4,
+    "toxicity": 3,
+    "profanity": 2,
+    "spam": 1,
+}
 # Shown in the hint-type filter even before any pending comment has one.
 KNOWN_HINT_TYPES = ("abuse", "fact_missing_from_article", "fact_contradicts_article", "rebuttal")
 STATUS_LABELS = {
@@ -67,10 +78,15 @@ class Item:
     decision: str | None = None
 
     @property
-    def severity(self) -> tuple[int, float]:
-        """Sort key for "most severe first": the suggested action, then the top attribute."""
-        attributes = self.result.moderation.attributes.values()
-        return ACTION_RANK[self.result.moderation.action], max(attributes, default=0.0)
+    def severity(self) -> tuple[int, int, float]:
+        """Sort key for "most severe first": the suggested action, then the most harmful
+        attribute the comment was flagged for (a threat before an insult, whatever their
+        scores), then the highest abuse score (off-topic is not abuse)."""
+        moderation = self.result.moderation
+        flagged = {reason.split(" ", 1)[0] for reason in moderation.reasons}
+        harm = max((HARM_RANK.get(name, 0) for name in flagged), default=0)
+        abuse = [p for name, p in moderation.attributes.items() if name in HARM_RANK]
+        return ACTION_RANK[moderation.action], harm, max(abuse, default=0.0)
 
     @property
     def hint_types(self) -> set[str]:

@@ -274,3 +274,79 @@ def test_a_bad_policy_file_stops_the_command_with_one_line(tmp_path: Path) -> No
     )
     assert run.returncode == 2
     assert run.stderr.strip() == "error: policy [default].flag.toxicity: 3 is not in [0, 1]"
+
+
+def test_a_flagged_threat_is_held_and_every_review_says_why() -> None:
+    """A newsroom's expectations, on the policy alone: a comment flagged for threat is held
+    (reject) at any score over its flag threshold, and a comment sent on for a claim the
+    article does not support says so in `reasons`."""
+    from model.language import Language
+    from model.moderation import FACT_HINT_REASON, Policy
+
+    policy = Policy.from_thresholds(
+        {"flag": {"threat": 0.35, "toxicity": 0.55}, "reject": {"threat": 0.9}}
+    )
+    english = Language("en", 1.0, True)
+    flagged, action, reasons = policy.decide({"threat": 0.47, "toxicity": 0.2}, False, english)
+    assert (flagged, action) == (True, "reject") and reasons[0].startswith("threat ")
+    flagged, action, reasons = policy.decide({"threat": 0.1, "toxicity": 0.7}, False, english)
+    assert (flagged, action) == (True, "review")
+    flagged, action, reasons = policy.decide({"threat": 0.1, "toxicity": 0.1}, True, english)
+    assert (flagged, action, reasons) == (False, "review", [FACT_HINT_REASON])
+    relaxed = policy.merged({"default": {"hold_when_flagged": []}})
+    assert relaxed.decide({"threat": 0.47, "toxicity": 0.2}, False, english)[1] == "review"
+    with pytest.raises(ValueError, match="hold_when_flagged"):
+        policy.merged({"default": {"hold_when_flagged": "threat"}})
+
+
+def test_the_queue_reads_a_threat_before_an_insult() -> None:
+    """'Most severe first': among comments with the same action, a threat comes before an
+    insult with a higher score, and an off-topic score is not abuse."""
+    from datetime import UTC, datetime
+
+    from model.result import Moderation, Result
+    from serve.review import Item
+
+    def item(action: str, reasons: list[str], **attributes: float) -> Item:
+        moderation = Moderation(
+            flagged=bool(reasons), action=action, attributes=attributes, reasons=reasons
+        )
+        result = Result(
+            comment_id="c",
+            article_id=None,
+            model_version="t",
+            moderation=moderation,
+            claims=[],
+            stance=None,
+            hints=[],
+        )
+        return Item(1, "c", None, datetime.now(UTC), "x", result, [])
+
+    threat = item("review", ["threat 0.40 >= 0.35"], threat=0.40, insult=0.2)
+    insult = item("review", ["insult 0.95 >= 0.75"], threat=0.01, insult=0.95)
+    off_topic = item("review", [], threat=0.01, insult=0.1, off_topic=0.99)
+    ranked = sorted([off_topic, insult, threat], key=lambda i: i.severity, reverse=True)
+    assert ranked == [threat, insult, off_topic]
+
+
+def test_a_call_to_hunt_down_the_writer_is_held_for_threat(pipeline: Pipeline) -> None:
+    moderation = pipeline.score(
+        CommentIn(id="hunt", text="Whoever wrote this should be hunted down and shot.")
+    ).moderation
+    assert moderation.action == "reject", moderation
+    assert moderation.reasons[0].startswith("threat "), moderation.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="model 0.6.0: spam 0.34 against 0.35, approved")
+def test_link_spam_selling_watches_is_flagged_as_spam(pipeline: Pipeline) -> None:
+    moderation = pipeline.score(
+        CommentIn(id="watches", text="Buy cheap watches at www.best-deals-4u.biz !!!")
+    ).moderation
+    assert moderation.flagged and moderation.reasons[0].startswith("spam "), moderation
+
+
+@pytest.mark.xfail(strict=True, reason="model 0.6.0: toxicity 0.81, insult 0.56")
+def test_anger_at_job_losses_is_not_flagged(pipeline: Pipeline) -> None:
+    text = "340 jobs at risk and the council did nothing. Shameful."
+    moderation = pipeline.score(CommentIn(id="jobs", text=text)).moderation
+    assert not moderation.flagged, moderation.reasons
