@@ -125,8 +125,8 @@ def eval_(
     ),
 ) -> None:
     """Recompute the committed model's figures from its ONNX files: dev metrics, and for
-    grounding and stance the real test split per source (grounding: also retrieval recall
-    and the written cases)."""
+    grounding, stance and moderation the real test split per source (grounding: also
+    retrieval recall and the written cases)."""
     _need_training_extra()
     from model.pipeline import BUNDLED_MODEL_DIR
     from training.evaluate import evaluate_model_dir
@@ -138,6 +138,7 @@ def eval_(
         raise typer.Exit(2)
     from training.datasets import default_data_dir
     from training.grounding_eval import evaluate as evaluate_grounding
+    from training.moderation_eval import evaluate as evaluate_moderation
     from training.stance_eval import evaluate as evaluate_stance
 
     model_dir = model_dir or BUNDLED_MODEL_DIR
@@ -151,6 +152,8 @@ def eval_(
             )
         else:
             results[t] = evaluate_model_dir(model_dir, t, data_dir, cache_dir)
+        if t == "moderation":  # and the real test split of the sources with one
+            results[t]["test"] = evaluate_moderation(model_dir, data_dir)
         if t == "stance":  # and the real test split per source
             config = json.loads((model_dir / "pipeline.json").read_text())
             folder = config.get("tasks", {}).get("stance", "pair")

@@ -57,6 +57,9 @@ def task_rows(
     chosen = [(name, part) for name, part in (("train", train), ("dev", dev)) if name in splits]
     if task == "moderation" and "train" in splits:
         yield from itertools.islice(identity_rows(), limit)
+    if task == "moderation":  # the hate and offence sources with a test split of their own
+        extra = unseen_moderation(data_dir, train + dev)
+        chosen = [(name, part + extra[name][:limit]) for name, part in chosen]
     for split, examples in chosen:
         if task == "moderation":
             for e in examples:
@@ -71,6 +74,15 @@ def task_rows(
             for e, (a, b) in zip(examples, pairs):
                 y = labels.index(e.label)
                 yield {"task": task, "split": split, "source": e.source, "a": a, "b": b, "y": y}
+
+
+def unseen_moderation(data_dir: Path | None, loaded: list) -> dict[str, list]:
+    """training/data/moderation.py's sources by split; their test rows are never read here."""
+    from training.data import moderation
+    from training.data.pairs import norm
+
+    root = Path(data_dir) if data_dir else datasets.default_data_dir()
+    return moderation.load(root, {norm(e.text) for e in loaded})
 
 
 IDENTITY_COPIES = 2  # each template sentence twice: ~3,000 rows beside ~52,000
