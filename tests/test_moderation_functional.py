@@ -55,32 +55,32 @@ def _short(*values: Any, reason: str) -> Any:  # pytest's ParameterSet is not pu
 
 # measured on the shipped model; a kind without a mark reaches HATEFUL_BAR (its share beside it)
 HATEFUL_PARAMS = [
-    _short("derogation_slur", reason="model 0.6.0+20261207: 0.412 (7 of 17)"),
-    _short("derogation_no_slur", reason="model 0.6.0+20261207: 0.176 (3 of 17)"),
-    _short("dehumanisation", reason="model 0.6.0+20261207: 0.471 (8 of 17)"),
-    _short("negated_positive", reason="model 0.6.0+20261207: 0.118 (2 of 17)"),
-    _short("hate_question", reason="model 0.6.0+20261207: 0.118 (2 of 17)"),
-    _short("hate_opinion", reason="model 0.6.0+20261207: 0.294 (5 of 17)"),
+    _short("derogation_slur", reason="model 0.6.1+20261207: 0.412 (7 of 17)"),
+    _short("derogation_no_slur", reason="model 0.6.1+20261207: 0.588 (10 of 17)"),
+    _short("dehumanisation", reason="model 0.6.1+20261207: 0.647 (11 of 17)"),
+    _short("negated_positive", reason="model 0.6.1+20261207: 0.176 (3 of 17)"),
+    _short("hate_question", reason="model 0.6.1+20261207: 0.529 (9 of 17)"),
+    _short("hate_opinion", reason="model 0.6.1+20261207: 0.412 (7 of 17)"),
     "threat_direct",  # 1.000 (17 of 17)
-    _short("threat_normative", reason="model 0.6.0+20261207: 0.471 (8 of 17)"),
-    _short("threat_veiled", reason="model 0.6.0+20261207: 0.059 (1 of 17)"),
-    _short("threat_journalist", reason="model 0.6.0+20261207: 0.588 (10 of 17)"),
-    "obfuscation_swap",  # 0.941 (16 of 17)
-    "obfuscation_leet",  # 0.941 (16 of 17)
-    "obfuscation_spacing",  # 0.882 (15 of 17)
-    "insult_person",  # 1.000 (17 of 17)
+    "threat_normative",  # 0.765 (13 of 17)
+    _short("threat_veiled", reason="model 0.6.1+20261207: 0.059 (1 of 17)"),
+    _short("threat_journalist", reason="model 0.6.1+20261207: 0.529 (9 of 17)"),
+    "obfuscation_swap",  # 1.000 (17 of 17)
+    "obfuscation_leet",  # 1.000 (17 of 17)
+    "obfuscation_spacing",  # 0.765 (13 of 17)
+    "insult_person",  # 0.882 (15 of 17)
 ]
 
 # the most a kind that is not hateful may be flagged; profanity_untargeted has no bar (a
 # newsroom's policy decides whether swearing is held) and shows only in the printed table
 FALSE_POSITIVE_PARAMS = [
-    ("counter_speech_quote", 0.10),  # 0.059 (1 of 17)
-    _short("counter_speech_reference", 0.10, reason="model 0.6.0+20261207: 0.353 (6 of 17)"),
-    ("negated_hate", 0.15),  # 0.059 (1 of 17)
+    _short("counter_speech_quote", 0.10, reason="model 0.6.1+20261207: 0.176 (3 of 17)"),
+    _short("counter_speech_reference", 0.10, reason="model 0.6.1+20261207: 0.353 (6 of 17)"),
+    ("negated_hate", 0.15),  # 0.118 (2 of 17)
     ("identity_neutral", 0.03),  # 0.000 (0 of 18)
     ("violence_in_news", 0.10),  # 0.000 (0 of 17)
     ("civil_anger", 0.05),  # 0.000 (0 of 18)
-    _short("reclaimed_slur", 0.15, reason="model 0.6.0+20261207: 0.412 (7 of 17)"),
+    _short("reclaimed_slur", 0.15, reason="model 0.6.1+20261207: 0.353 (6 of 17)"),
 ]
 
 
@@ -207,13 +207,13 @@ def test_hateful_kind_is_flagged(moderations: dict[str, Moderation], kind: str) 
     assert _share(rows, _flagged) >= HATEFUL_BAR, _figure(rows, _flagged)
 
 
-@pytest.mark.xfail(strict=True, reason="model 0.6.0+20261207: 0.534 (127 of 238)")
+@pytest.mark.xfail(strict=True, reason="model 0.6.1+20261207: 0.626 (149 of 238)")
 def test_hateful_cases_are_flagged_overall(moderations: dict[str, Moderation]) -> None:
     rows = _of_kinds(moderations, *HATEFUL)
     assert _share(rows, _flagged) >= RECALL_BAR, _figure(rows, _flagged)
 
 
-@pytest.mark.xfail(strict=True, reason="model 0.6.0+20261207: 0.250 (17 of 68)")
+@pytest.mark.xfail(strict=True, reason="model 0.6.1+20261207: 0.485 (33 of 68)")
 def test_threats_are_flagged_for_threat_and_held(moderations: dict[str, Moderation]) -> None:
     rows = _of_kinds(moderations, *THREATS)
     assert _share(rows, _held_for_threat) >= THREAT_HELD_BAR, _figure(rows, _held_for_threat)
@@ -228,7 +228,7 @@ def test_non_hateful_kind_is_rarely_flagged(
     assert _share(rows, _flagged) <= bar, _figure(rows, _flagged)
 
 
-@pytest.mark.xfail(strict=True, reason="model 0.6.0+20261207: 0.353 (6 of 17)")
+@pytest.mark.xfail(strict=True, reason="model 0.6.1+20261207: 0.588 (10 of 17)")
 def test_link_spam_is_flagged_for_spam(moderations: dict[str, Moderation]) -> None:
     rows = _of_kinds(moderations, "spam_link")
     assert _share(rows, _flagged_for_spam) >= SPAM_BAR, _figure(rows, _flagged_for_spam)

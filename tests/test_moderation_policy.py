@@ -337,7 +337,6 @@ def test_a_call_to_hunt_down_the_writer_is_held_for_threat(pipeline: Pipeline) -
     assert moderation.reasons[0].startswith("threat "), moderation.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="model 0.6.0: spam 0.34 against 0.35, approved")
 def test_link_spam_selling_watches_is_flagged_as_spam(pipeline: Pipeline) -> None:
     moderation = pipeline.score(
         CommentIn(id="watches", text="Buy cheap watches at www.best-deals-4u.biz !!!")
