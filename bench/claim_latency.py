@@ -1,5 +1,5 @@
 """Latency of scoring one 5-sentence comment against an already indexed 40-sentence article
-(issue 3's budget: <= 60 ms median on the 2-core machine).
+(the budget: a median of at most 400 ms on the 2-core machine).
 
     python bench/claim_latency.py [--model-dir DIR] [--runs 50] [--threads N]
 

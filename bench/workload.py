@@ -1,5 +1,5 @@
 """The seed-like workload every bench scores: the seed comment (5 sentences) against the
-seed article's sentences repeated to 40 (issue 3's latency budget was set on it)."""
+seed article's sentences repeated to 40 (the latency budget is set on it)."""
 
 from __future__ import annotations
 

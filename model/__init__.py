@@ -3,7 +3,7 @@
 Imports onnxruntime, tokenizers and numpy; never torch (tests/test_packaging.py checks).
 
     from model import Pipeline, ArticleIn, CommentIn
-    pipeline = Pipeline.load()           # the bundled artifacts in model/artifacts
+    pipeline = Pipeline.from_dir()       # the bundled artifacts in model/artifacts
     result = pipeline.score(CommentIn(id="c1", text="..."), ArticleIn(id="a1", body="..."))
     print(result.model_dump_json())
 """

@@ -1,4 +1,4 @@
-"""Input limits, documented in the README. Beyond them a comment gets a clear error
+"""Input limits, documented in docs/limits-and-safety.md. Beyond them a comment gets a clear error
 (HTTP 413, or an error record in batch) rather than a slow or truncated answer.
 
 Within them, a comment's cost is bounded by the number of forward passes it can ask for,

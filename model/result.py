@@ -1,4 +1,4 @@
-"""The result of scoring one comment: the typed form of ../shared/CONTRACT.md.
+"""The result of scoring one comment: the typed form of docs/contract.md.
 
 The HTTP API, the batch output and the store all serialise these same objects, so the
 contract is written down once, here.

@@ -40,7 +40,7 @@ def _is_ipv6(host: str) -> bool:
 
 
 class Settings(BaseSettings):
-    """Everything serve/ can be configured with; documented in the README."""
+    """Everything serve/ can be configured with; documented in docs/configuration.md."""
 
     model_config = SettingsConfigDict(
         env_prefix="REBUT_", env_file=".env", extra="ignore", populate_by_name=True

@@ -2,7 +2,7 @@
 
 Each key may make `per_minute` requests in a burst and then one every 60/per_minute
 seconds. With several server processes each keeps its own buckets, so the effective limit
-is per process; the README says so.
+is per process; docs/operations.md says so.
 """
 
 from __future__ import annotations

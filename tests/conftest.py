@@ -152,7 +152,7 @@ def _check_probability(value: Any, where: str) -> None:
 
 
 def check_result(result: dict[str, Any], comment_text: str, article_body: str | None) -> None:
-    """Assert `result` has every field of ../shared/CONTRACT.md, probabilities in [0, 1] and
+    """Assert `result` has every field of docs/contract.md, probabilities in [0, 1] and
     offsets that slice the texts they point into."""
     expected = {"comment_id", "article_id", "model_version", "moderation"}
     assert expected | {"claims", "stance", "hints"} <= result.keys()

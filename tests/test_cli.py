@@ -1,4 +1,4 @@
-"""`rebut score`, run as a real subprocess the way CONTRACT.md's callers run it."""
+"""`rebut score`, run as a real subprocess the way docs/contract.md's callers run it."""
 
 from __future__ import annotations
 

@@ -227,15 +227,16 @@ def test_without_secrets_the_webhook_is_off(server: str) -> None:
 
 
 def test_readme_example_verifies(tmp_path: Path) -> None:
-    """The README's verification snippet, run as written, accepts rebut's own signature."""
+    """The signing snippet in docs/integrations.md, run as written, accepts rebut's own
+    signature."""
     from serve.signatures import sign, verify
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    snippet = readme.split("<!-- verify-example -->")[1].split("```python")[1].split("```")[0]
+    doc = (Path(__file__).parents[1] / "docs" / "integrations.md").read_text()
+    snippet = doc.split("<!-- verify-example -->")[1].split("```python")[1].split("```")[0]
     namespace: dict[str, Any] = {}
     exec(snippet, namespace)
     body = b'{"event_id": "e1"}'
     assert namespace["verify"](body, sign("s3cret", body), ["s3cret"]) is True
     assert namespace["verify"](body, sign("other", body), ["s3cret"]) is False
-    # and rebut accepts what the README's sign() makes
+    # and rebut accepts what the snippet's sign() makes
     assert verify(namespace["sign"](body, "s3cret"), body, ["s3cret"])
