@@ -136,7 +136,24 @@ def _csv_rows(path: Path) -> Iterator[Row]:
             )
 
 
+class ParquetUnavailable(OSError):
+    """Parquet was asked for and pyarrow is not installed (it is the `parquet` extra)."""
+
+
+def _pyarrow() -> None:
+    """Refuse Parquet with a clear message where pyarrow is missing: the serving install
+    leaves it out (about 170 MB that JSONL and CSV never need)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ParquetUnavailable(
+            "Parquet needs pyarrow, which the serving install leaves out: "
+            "pip install 'rebut[parquet]' (or use JSONL or CSV)"
+        ) from None
+
+
 def _parquet_rows(path: Path) -> Iterator[Row]:
+    _pyarrow()
     import pyarrow.dataset as ds
 
     number = 0
@@ -207,6 +224,7 @@ def cut_partial_line(path: Path) -> None:
 
 class ParquetWriter:
     def __init__(self, path: Path, *, resume: bool) -> None:
+        _pyarrow()
         import pyarrow as pa
 
         self.path = path

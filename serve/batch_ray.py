@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
-from serve.batch import Output, score_items
+from serve.batch_jobs import Output, score_items
 
 
 class RayScorer:

@@ -178,3 +178,23 @@ def test_ids_and_text_the_store_cannot_hold_are_error_records(tmp_path: Path) ->
     assert "empty" in errors["   "]["message"]
     assert "255" in errors["x" * 256]["message"]
     assert "control character" in errors["tab\tid"]["message"]
+
+
+def test_parquet_without_pyarrow_says_which_extra_to_install(tmp_path: Path) -> None:
+    """The serving install leaves pyarrow out: asking for Parquet says how to get it, and
+    JSONL still works in the same install."""
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps({"id": "a1", "body": "The bridge reopened on Monday."}) + "\n")
+    comments = tmp_path / "comments.jsonl"
+    comments.write_text(json.dumps({"id": "c1", "text": "It reopened.", "article_id": "a1"}) + "\n")
+    blocked = "import sys; sys.modules['pyarrow'] = None; from serve.cli import app; app()"
+
+    def score(out: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", blocked, "score", "--articles", str(articles)]
+        command += ["--comments", str(comments), "--out", str(tmp_path / out)]
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+
+    refused = score("results.parquet")
+    assert refused.returncode == 1, refused.stderr
+    assert "rebut[parquet]" in refused.stderr
+    assert score("results.jsonl").returncode == 0

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import math
 import os
 import random
@@ -46,6 +45,8 @@ import torch
 from safetensors.numpy import load_file, save_file
 from tqdm import tqdm
 from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from training.inputs_file import read_inputs
 
 FROZEN = "embeddings.word_embeddings.weight"
 MIN_CALIBRATION_POSITIVES = 30  # per sigmoid label, on dev, to fit its Platt scaling
@@ -185,13 +186,6 @@ class Calibrated(torch.nn.Module):
 
 
 # --------------------------------------------------------------------------- data
-
-
-def read_inputs(path: Path) -> tuple[dict[str, list[str]], list[dict]]:
-    """(labels per task, rows) from a training/task_inputs.py file."""
-    with lzma.open(path, "rt", encoding="utf-8") as source:
-        header = json.loads(next(source))
-        return header["labels"], [json.loads(line) for line in source]
 
 
 def _encode(tokenizer, rows: list[dict], max_tokens: int) -> dict[str, torch.Tensor]:  # noqa: ANN001

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     flag = config["thresholds"]["moderation"]["flag"]
     report: dict = {"identity": identity_false_positive_rates(text_dir, flag)}
     if args.inputs:
-        from training.multitask import read_inputs
+        from training.inputs_file import read_inputs
 
         _, rows = read_inputs(args.inputs)
         dev = [r for r in rows if r["task"] == "moderation" and r["split"] == "dev"]

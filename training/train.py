@@ -36,6 +36,7 @@ from training import evaluate, multitask, ngram
 from training.embedding_cache import CachingEncoder, file_sha256
 from training.export_encoder import export_encoder, shift_weights_in_file
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES, Featurizer
+from training.inputs_file import read_inputs
 from training.task_inputs import write_inputs
 
 MODELS: dict[str, tuple[str, ...]] = {
@@ -218,7 +219,7 @@ def train(cfg: TrainConfig) -> dict:
             )  # fmt: skip
         multitask.export(weights, base, model_dir / name, keep_fp32=True)
 
-    _, rows = multitask.read_inputs(inputs)
+    _, rows = read_inputs(inputs)
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"] for t in evaluate.TASKS}
     ngram_report = blend_ngram(model_dir / "text", rows, dev["moderation"], cfg, kept)
     int8 = {
