@@ -11,7 +11,7 @@ milliseconds (passes run two at a time, so they add up to more than the call).
 `cpu_ms` is the CPU time of one call over all its threads, and `floor_ms` that divided by
 the cores the pipeline uses: the median no schedule of the same passes can beat. The gap
 between the two is all that ordering the passes can still win.
-`int8_weights` says how the int8 weights ran (REBUT_INT8_WEIGHTS, model/runtime.py): compare
+`int8_weights` says how the int8 weights ran (--int8, model/runtime.py): compare
 figures only on the same CPU and setting, and at a similar load average (other tenants of a
 shared host move the median by 10 ms; alternate runs of the two versions compared).
 """
@@ -41,13 +41,14 @@ def main() -> None:
     parser.add_argument("--seed-dir", type=Path, default=SEED)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--int8", choices=("auto", "signed", "unsigned"), default="auto")
     args = parser.parse_args()
 
     article = json.loads((args.seed_dir / "article.json").read_text())
     comment = json.loads((args.seed_dir / "comment.json").read_text())
     sentences = [s.text for s in split_sentences(article["body"])]
     body = "\n".join((sentences * (40 // len(sentences) + 1))[:40])
-    pipeline = Pipeline.from_dir(args.model_dir, threads=args.threads)
+    pipeline = Pipeline.from_dir(args.model_dir, threads=args.threads, int8=args.int8)
     article_in = ArticleIn(id="bench-40", title=article["title"], body=body)
     comment_in = CommentIn(id="bench-c", article_id="bench-40", text=comment["text"])
     index = pipeline.index_article(article_in)
@@ -71,7 +72,7 @@ def main() -> None:
             {
                 "model_version": pipeline.model_version,
                 "cpu": cpu_name(),
-                "int8_weights": int8_weights(),
+                "int8_weights": int8_weights(args.int8),
                 "load_average_1min": round(os.getloadavg()[0], 2),  # compare at similar load
                 "article_passages": len(index.passages),
                 "claims": len(result.claims),

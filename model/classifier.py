@@ -24,7 +24,7 @@ import numpy as np
 from tokenizers import Encoding
 
 from model.ngram import NgramBlend, NgramModel, blend_logits
-from model.runtime import cpu_session, load_tokenizer, row_pool, submit_rows
+from model.runtime import Int8Choice, cpu_session, load_tokenizer, row_pool, submit_rows
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,14 @@ class MultiHeadClassifier:
         threads: int | None = None,
         rows: int = 1,
         pool: ThreadPoolExecutor | None = None,
+        int8: Int8Choice = "auto",
     ) -> None:
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
         self.threads = threads
         self.rows = rows
         self.pool = pool
+        self.int8 = int8
 
     def load(self) -> MultiHeadClassifier:
         heads = json.loads((self.model_dir / "heads.json").read_text())
@@ -99,7 +101,9 @@ class MultiHeadClassifier:
         }
         self.max_tokens_ = max(self.tokenizers_)
         # every pass is one text (or pair) without padding
-        self.session_ = cpu_session(self.model_dir / self.onnx_file, self.threads, unpadded=True)
+        self.session_ = cpu_session(
+            self.model_dir / self.onnx_file, self.threads, unpadded=True, int8=self.int8
+        )
         self.outputs_ = [o.name for o in self.session_.get_outputs()]
         missing = set(self.heads_) - set(self.outputs_)
         if missing:

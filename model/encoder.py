@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from model.runtime import cpu_session, load_tokenizer, map_rows, row_pool
+from model.runtime import Int8Choice, cpu_session, load_tokenizer, map_rows, row_pool
 
 
 class TextEncoder(Protocol):
@@ -49,7 +49,9 @@ class Encoder:
         threads: int | None = None,
         rows: int = 1,
         pool: ThreadPoolExecutor | None = None,
+        int8: Int8Choice = "auto",
     ) -> None:
+        self.int8 = int8
         self.model_dir = Path(model_dir)
         self.onnx_file = onnx_file
         self.max_tokens = max_tokens
@@ -63,7 +65,10 @@ class Encoder:
         self.tokenizer_ = load_tokenizer(self.model_dir, self.max_tokens)
         # one text a pass is never padded; batches are, and need the masks
         self.session_ = cpu_session(
-            self.model_dir / self.onnx_file, self.threads, unpadded=self.batch_size == 1
+            self.model_dir / self.onnx_file,
+            self.threads,
+            unpadded=self.batch_size == 1,
+            int8=self.int8,
         )
         self.input_names_ = {i.name for i in self.session_.get_inputs()}
         self.dim_ = int(self.session_.get_outputs()[0].shape[-1])

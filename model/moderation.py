@@ -2,9 +2,9 @@
 (approve / review / reject) and the reasons a moderator reads.
 
 Defaults come from the model folder (pipeline.json `thresholds.moderation`, chosen on dev
-data by training/train.py). A newsroom overrides them in a TOML file named by
-$REBUT_POLICY, for everyone and per publisher (a comment's optional `publisher` picks
-one); data/policy.example.toml shows every key:
+data by training/train.py). A newsroom overrides them in a TOML file (REBUT_POLICY names
+it; load_policy_file reads it into Pipeline's `policy`), for everyone and per publisher (a
+comment's optional `publisher` picks one); data/policy/example.toml shows every key:
 
     [default]
     unsupported_language = "review"   # action for a comment the models cannot read
@@ -22,7 +22,6 @@ one); data/policy.example.toml shows every key:
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,14 +127,11 @@ class Policy:
         return flagged, "approve", reasons
 
 
-def load_policy_file(path: str | Path | None = None) -> dict | None:
-    """The TOML policy at `path` or $REBUT_POLICY, or None when neither is set."""
-    path = path or os.environ.get("REBUT_POLICY")
-    if not path:
-        return None
+def load_policy_file(path: str | Path) -> dict:
+    """The TOML policy at `path` (the service takes it from REBUT_POLICY)."""
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"REBUT_POLICY: no policy file at {path}") from None
+        raise FileNotFoundError(f"policy file: nothing at {path}") from None
     except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"REBUT_POLICY: {path} is not valid TOML: {e}") from None
+        raise ValueError(f"policy file {path} is not valid TOML: {e}") from None

@@ -22,7 +22,7 @@ from model.grounding import SHOWN_PASSAGES, TOP_PASSAGES, Retrieval, by_relevanc
 from model.hints import write_hints
 from model.language import detect_language
 from model.limits import MAX_ARTICLE_CHARS, MAX_CLAIMS, MAX_COMMENT_CHARS, MAX_SPANS
-from model.moderation import Policy, load_policy_file
+from model.moderation import Policy
 from model.normalize import normalize_for_moderation
 from model.result import (
     ArticleIn,
@@ -34,7 +34,7 @@ from model.result import (
     SpanScores,
     Stance,
 )
-from model.runtime import default_threads, release_free_memory, row_pool
+from model.runtime import Int8Choice, default_threads, release_free_memory, row_pool
 from model.sentences import Span, join_neighbours, split_sentences
 from model.stance import stance_context
 
@@ -51,7 +51,7 @@ class Pipeline:
     """Args:
     model_dir: a folder written by `rebut export` (default: the bundled model/artifacts).
     article_cache_size: how many indexed articles to keep in memory.
-    threads: the cores the pipeline's passes use (default REBUT_THREADS or all cores).
+    threads: the cores the pipeline's passes use (default: all cores).
     rows: forward passes run at once, each on one input (default: as many as threads),
         each with threads // rows onnxruntime threads.
         A comment's texts are independent passes; at batch 1 a pass cannot keep two
@@ -59,12 +59,15 @@ class Pipeline:
         comment, bench/pipeline.py). Results do not change: each pass is one input.
         Splitting the cores among the passes rather than giving each pass all of them
         took the seed-like comment 154 -> 141 ms and a batch of 8 comments 130 -> 112 ms
-        a comment on 2 cores (2026-11-27): more threads than cores only contend.
+        a comment on 2 cores: more threads than cores only contend.
         Every model's passes share one pool of `rows` threads, and a call's
         independent chains of passes queue on it together (score_batch): on 2 AMD EPYC
         cores the seed-like comment took 52-55 ms median instead of 60-64 ms when each
         model had a pool of its own and the chains ran one after another
-        (bench/claim_latency.py, alternating runs on a quiet host, 2026-11-27).
+        (bench/claim_latency.py, alternating runs on a quiet host).
+    int8: how int8 weights run (model/runtime.py int8_weights): auto, signed or unsigned.
+    policy: a newsroom's policy (model/moderation.py load_policy_file) over the
+        thresholds pipeline.json ships.
     """
 
     def __init__(
@@ -74,11 +77,15 @@ class Pipeline:
         article_cache_size: int = 256,
         threads: int | None = None,
         rows: int | None = None,
+        int8: Int8Choice = "auto",
+        policy: dict | None = None,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir else BUNDLED_MODEL_DIR
         self.article_cache_size = article_cache_size
         self.threads = threads
         self.rows = rows
+        self.int8 = int8
+        self.policy = policy
 
     @classmethod
     def from_dir(cls, model_dir: str | Path | None = None, **kwargs: object) -> Pipeline:
@@ -110,12 +117,13 @@ class Pipeline:
             batch_size=enc.get("batch_size", 1),
             threads=pass_threads,
             pool=self.rows_,
+            int8=self.int8,
         ).load()
         # `text` answers moderation (and check-worthiness), `pair` grounding and stance;
         # pipeline.json's `tasks` may serve a task from another folder (a kept model)
         self.models_ = {
             name: MultiHeadClassifier(
-                self.model_dir / folder, threads=pass_threads, pool=self.rows_
+                self.model_dir / folder, threads=pass_threads, pool=self.rows_, int8=self.int8
             ).load()
             for name, folder in config["models"].items()
         }
@@ -126,8 +134,8 @@ class Pipeline:
                 raise ValueError(f"{model.model_dir} has no head for {task}")
         thresholds = config["thresholds"]
         self.claim_threshold_: float = thresholds["checkworthy"]
-        # dev-chosen defaults, then the newsroom's REBUT_POLICY file over them
-        self.policy_ = Policy.from_thresholds(thresholds["moderation"]).merged(load_policy_file())
+        # dev-chosen defaults, then the newsroom's policy file over them
+        self.policy_ = Policy.from_thresholds(thresholds["moderation"]).merged(self.policy)
         self.articles_ = ArticleIndexCache(self.encoder_, self.article_cache_size)
         release_free_memory()  # what loading the graphs freed, back to the system
         return self

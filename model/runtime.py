@@ -26,15 +26,17 @@ from tokenizers import Tokenizer
 M_ARENA_MAX = -8
 
 T = TypeVar("T")
+# how int8 weights are run (int8_weights)
+Int8Choice = Literal["auto", "signed", "unsigned"]
 R = TypeVar("R")
 
 
 def default_threads() -> int:
-    return int(os.environ.get("REBUT_THREADS", 0)) or (os.cpu_count() or 1)
+    return os.cpu_count() or 1
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """Intra-op threads default to REBUT_THREADS or the CPU count.
+    """Intra-op threads default to the CPU count.
 
     Graph optimisation stays at the basic level: the extended transformer fusions made
     MiniLM int8 slower on this CPU (../shared/notes/onnx-on-this-cpu.md), and they change
@@ -54,7 +56,11 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 
 
 def cpu_session(
-    path: str | Path, threads: int | None = None, *, unpadded: bool = False
+    path: str | Path,
+    threads: int | None = None,
+    *,
+    unpadded: bool = False,
+    int8: Int8Choice = "auto",
 ) -> ort.InferenceSession:
     """A session on the CPU; int8 graphs get signed weights where that is exact here
     (`int8_weights`).
@@ -64,7 +70,7 @@ def cpu_session(
         outputs bit for bit, and a 317-token pass 83 -> 60 ms on one Xeon core.
     """
     options, providers = session_options(threads), ["CPUExecutionProvider"]
-    signed = int8_weights() == "signed"
+    signed = int8_weights(int8) == "signed"
     if signed or unpadded:
         graph = onnx.load(str(path))
         changed = sign_weights(graph) if signed else 0
@@ -184,10 +190,8 @@ def _scalar(node: onnx.NodeProto | None) -> float | None:
 
 # -- int8 weights: stored unsigned, run signed where the CPU multiplies them exactly ----------
 
-INT8_WEIGHTS_ENV = "REBUT_INT8_WEIGHTS"
 
-
-def int8_weights() -> Literal["signed", "unsigned"]:
+def int8_weights(choice: str = "auto") -> Literal["signed", "unsigned"]:
     """How int8 graphs feed their weights to MatMulInteger on this machine.
 
     The committed graphs store their int8 weights as uint8 (zero point moved by 128, the
@@ -199,15 +203,16 @@ def int8_weights() -> Literal["signed", "unsigned"]:
     runs). So weights are moved back to int8 at load time where `signed_int8_is_exact()`;
     the outputs are bitwise the same (tests/test_runtime.py).
 
-    REBUT_INT8_WEIGHTS: `auto` (default), `unsigned` (always the stored uint8), `signed`
-    (always int8: for measuring; inexact on a CPU that saturates).
+    choice: `auto` (default), `unsigned` (always the stored uint8), `signed` (always int8:
+    for measuring; inexact on a CPU that saturates). The service takes it from
+    REBUT_INT8_WEIGHTS (serve/config.py).
     """
-    choice = os.environ.get(INT8_WEIGHTS_ENV, "auto").strip().lower() or "auto"
+    choice = choice.strip().lower() or "auto"
     if choice == "auto":
         return "signed" if signed_int8_is_exact() else "unsigned"
     if choice in ("signed", "unsigned"):
         return choice  # type: ignore[return-value]
-    raise ValueError(f"{INT8_WEIGHTS_ENV}={choice!r}: use auto, signed or unsigned")
+    raise ValueError(f"int8 weights {choice!r}: use auto, signed or unsigned")
 
 
 @lru_cache(maxsize=1)

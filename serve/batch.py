@@ -38,7 +38,7 @@ from model.errors import InputError
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
 from serve.batch_io import BadLine, cut_partial_line, open_writer, read_rows
-from serve.batch_jobs import Job, Output, Summary
+from serve.batch_jobs import Job, Output, PipelineOptions, Summary
 
 Record = TypeVar("Record", bound=BaseModel)
 
@@ -226,14 +226,16 @@ def score_files(
     comments_path: Path,
     out_path: Path,
     errors_path: Path,
-    model_dir: Path | None = None,
+    pipeline: PipelineOptions | None = None,
     batch_size: int = 32,
     workers: int = 1,
     engine: str = "local",
     ray_address: str | None = None,
     resume: bool = False,
 ) -> Summary:
-    """Score every comment in `comments_path`; see the module docstring for the files."""
+    """Score every comment in `comments_path`; see the module docstring for the files.
+    `pipeline` says how each scorer loads its model (default: the bundled one)."""
+    options = pipeline or PipelineOptions()
     summary = Summary()
     started = time.perf_counter()
     writer = open_writer(out_path, resume=resume)
@@ -266,7 +268,7 @@ def score_files(
                         output,
                         progress,
                         folder=Path(tmp),
-                        model_dir=model_dir,
+                        options=options,
                         batch_size=batch_size,
                         workers=workers,
                         address=ray_address,
@@ -275,7 +277,7 @@ def score_files(
                     from serve.batch_local import score_locally
 
                     jobs = read_jobs(spool, batch_size)
-                    score_locally(jobs, articles, output, progress, model_dir, workers)
+                    score_locally(jobs, articles, output, progress, options, workers)
             finally:
                 progress.close()
     except KeyboardInterrupt:

@@ -26,6 +26,25 @@ Row = tuple[int, str, str | None]
 INTERNAL_ERROR = "internal_error"
 
 
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How every scorer of a run builds its Pipeline: sent as it is to worker processes
+    and Ray actors (it pickles), so each loads the same model with the same settings."""
+
+    model_dir: Path | None = None
+    threads: int | None = None  # None: the worker's share of the cores
+    int8: str = "auto"
+    policy: dict | None = None  # a newsroom's policy file, read by the command
+
+    def load(self, threads: int | None = None) -> Pipeline:
+        return Pipeline.from_dir(
+            self.model_dir,
+            threads=self.threads or threads,
+            int8=self.int8,  # type: ignore[arg-type]
+            policy=self.policy,
+        )
+
+
 @dataclass
 class Summary:
     scored: int = 0

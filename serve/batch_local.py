@@ -17,24 +17,23 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import groupby
 from multiprocessing import get_context
-from pathlib import Path
 
 from tqdm import tqdm
 
 from model.pipeline import Pipeline
 from model.result import ArticleIn
-from serve.batch_jobs import Job, Outcome, Output, score_items
+from serve.batch_jobs import Job, Outcome, Output, PipelineOptions, score_items
 
 IN_FLIGHT = 2  # batches handed to a worker at once: one running, one waiting in its pipe
 
 _pipeline: Pipeline | None = None  # the worker process's own
 
 
-def _start_worker(model_dir: Path | None, threads: int) -> None:
+def _start_worker(options: PipelineOptions, threads: int) -> None:
     global _pipeline
     # Ctrl-C reaches the whole process group: the parent decides, the worker finishes its batch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _pipeline = Pipeline.from_dir(model_dir, threads=threads)
+    _pipeline = options.load(threads)
 
 
 def _score_in_worker(job: Job, article: ArticleIn | None) -> list[Outcome]:
@@ -43,7 +42,7 @@ def _score_in_worker(job: Job, article: ArticleIn | None) -> list[Outcome]:
 
 
 def _threads(workers: int) -> int:
-    return int(os.environ.get("REBUT_THREADS", 0)) or max(1, (os.cpu_count() or 1) // workers)
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def score_locally(
@@ -51,11 +50,11 @@ def score_locally(
     articles: dict[str, ArticleIn],
     output: Output,
     progress: tqdm,
-    model_dir: Path | None,
+    options: PipelineOptions,
     workers: int,
 ) -> None:
     if workers == 1:
-        pipeline = Pipeline.from_dir(model_dir)
+        pipeline = options.load()
         for job in jobs:
             article = articles[job.article_id] if job.article_id else None
             output.outcomes(job.rows, score_items(pipeline, [(c, article) for c in job.comments]))
@@ -70,7 +69,7 @@ def score_locally(
             1,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(model_dir, _threads(workers)),
+            initargs=(options, _threads(workers)),
         )
         for _ in range(workers)
     ]

@@ -27,16 +27,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn
-from serve.batch_jobs import Output, score_items
+from serve.batch_jobs import Output, PipelineOptions, score_items
 
 
 class RayScorer:
     """One actor: a Pipeline and the articles, scoring batches of spool rows."""
 
-    def __init__(self, model_dir: str | None, articles_path: str) -> None:
-        self.pipeline = Pipeline.from_dir(model_dir, threads=1)
+    def __init__(self, options: PipelineOptions, articles_path: str) -> None:
+        self.pipeline = options.load(threads=1)
         with open(articles_path, encoding="utf-8") as f:
             self.articles = {a.id: a for a in (ArticleIn(**json.loads(line)) for line in f)}
 
@@ -61,7 +60,7 @@ def score_on_ray(
     progress: tqdm,
     *,
     folder: Path,
-    model_dir: Path | None,
+    options: PipelineOptions,
     batch_size: int,
     workers: int,
     address: str | None,
@@ -99,7 +98,7 @@ def score_on_ray(
         scored = rows.map_batches(
             RayScorer,
             fn_constructor_kwargs={
-                "model_dir": str(model_dir) if model_dir else None,
+                "options": options,
                 "articles_path": str(articles_path),
             },
             batch_size=batch_size,

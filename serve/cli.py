@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from serve.config import get_settings
-from training import cli as training_cli
 
 # Idle keep-alive connections live longer than uvicorn's 5 s default: a client that pools
 # connections (a CMS, the tests) otherwise races the server closing an idle one and gets
@@ -34,13 +34,21 @@ app = typer.Typer(
 @app.callback()
 def _check_policy() -> None:
     """A bad REBUT_POLICY file stops every command with one line, not a traceback."""
-    from model.moderation import Policy, load_policy_file
+    from model.moderation import Policy
 
     try:
-        Policy(flag={}).merged(load_policy_file())
+        Policy(flag={}).merged(policy_file())
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def policy_file() -> dict | None:
+    """The newsroom's policy file that REBUT_POLICY names, read, or None."""
+    from model.moderation import load_policy_file
+
+    path = get_settings().policy
+    return load_policy_file(path) if path else None
 
 
 def _input_file(help: str) -> typer.models.OptionInfo:
@@ -119,10 +127,12 @@ def keys_revoke(name: str) -> None:
 def export_feedback(
     out: Annotated[Path, typer.Option(dir_okay=False, help="JSONL file, one decision a line.")],
 ) -> None:
-    """Write every moderator decision with the text and result it judged, as JSONL."""
+    """Write every moderator decision with the text and result it judged, as JSONL; a
+    Perspective suggestscore is one too, with its `suggested_scores`."""
     import json
 
     from serve.store import feedback_with_scores
+    from serve.suggestions import suggestion_from_note
 
     if not out.parent.is_dir():
         typer.echo(f"error: {out.parent} is not a directory", err=True)
@@ -132,9 +142,11 @@ def export_feedback(
         for feedback, score in feedback_with_scores(session):
             result = json.loads(score.result_json) if score else None
             hints = result["hints"] if result else []
+            # a suggestion on a text no stored result holds keeps the text in its note
+            suggestion = suggestion_from_note(feedback.note) or {}
             record = {
                 "comment_id": feedback.comment_id,
-                "text": score.text if score else None,
+                "text": (score.text if score else None) or suggestion.get("text"),
                 "article_id": score.article_id if score else None,
                 "article_sha256": score.article_sha256 if score else None,
                 "decision": feedback.decision,
@@ -147,6 +159,7 @@ def export_feedback(
                 "decided_at": feedback.created_at.isoformat(),
                 "model_version": score.model_version if score else None,
                 "result": result,
+                "suggested_scores": suggestion.get("scores"),
             }
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
@@ -246,6 +259,7 @@ def score(
     from model.pipeline import Pipeline
     from serve.batch import score_files
     from serve.batch_io import input_format, output_format
+    from serve.batch_jobs import PipelineOptions
 
     errors = errors or out.with_name(out.name + ".errors.jsonl")
     for path in (out, errors):
@@ -263,7 +277,8 @@ def score(
         typer.echo("error: --ray-address needs --engine ray", err=True)
         raise typer.Exit(2)
     # checked here so that worker processes and Ray actors never start on a missing model
-    model_dir = model_dir or get_settings().model_dir
+    settings = get_settings()
+    model_dir = model_dir or settings.model_dir
     config = Pipeline(model_dir).model_dir / "pipeline.json"
     if not config.is_file():
         typer.echo(
@@ -279,7 +294,9 @@ def score(
             comments_path=comments,
             out_path=out,
             errors_path=errors,
-            model_dir=model_dir,
+            pipeline=PipelineOptions(
+                model_dir, settings.threads, settings.int8_weights, policy_file()
+            ),
             batch_size=batch_size,
             workers=workers,
             engine=engine.value,
@@ -309,5 +326,8 @@ def score(
         raise typer.Exit(1)
 
 
-# train, export and eval live with the training code; they import torch only when run
-training_cli.register(app)
+# Other parts of rebut add their commands through the `rebut.commands` entry points
+# (pyproject.toml): train, export and eval live with the training code, which serve/
+# does not import; they import torch only when run.
+for command_group in entry_points(group="rebut.commands"):
+    command_group.load()(app)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     )
 
     model_dir: Path | None = None  # None: the artifacts bundled in model/artifacts
+    # Cores the models use (None: all); how int8 weights run (model/runtime.py
+    # int8_weights); a newsroom's TOML moderation policy (model/moderation.py).
+    threads: int | None = Field(default=None, ge=1)
+    int8_weights: Literal["auto", "signed", "unsigned"] = "auto"
+    policy: Path | None = None
     # REBUT_DATABASE_URL, else the DATABASE_URL that platforms set, else a local SQLite file.
     database_url: str = Field(
         default="sqlite:///./rebut.db",

@@ -10,6 +10,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from model.moderation import load_policy_file
 from model.pipeline import Pipeline
 from model.runtime import limit_malloc_arenas
 from serve.api.main import api_router, root_router
@@ -39,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.settings_key_hashes = frozenset(hash_key(k) for k in settings.api_keys)
         app.state.rate_limiter = TokenBuckets(settings.rate_limit)
-        app.state.pipeline = Pipeline.from_dir(settings.model_dir)
+        policy = load_policy_file(settings.policy) if settings.policy else None
+        app.state.pipeline = Pipeline.from_dir(
+            settings.model_dir,
+            threads=settings.threads,
+            int8=settings.int8_weights,
+            policy=policy,
+        )
         app.state.batcher = MicroBatcher(app.state.pipeline).start()
         engine = make_engine(settings.database_url)
         migrate(engine)  # idempotent: a database at head is left as it is

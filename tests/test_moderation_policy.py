@@ -27,11 +27,10 @@ insult = 0.05
 """
 
 
-def test_policy_file_changes_thresholds_per_publisher(tmp_path: Path, monkeypatch) -> None:
+def test_policy_file_changes_thresholds_per_publisher(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(POLICY)
-    monkeypatch.setenv("REBUT_POLICY", str(path))
-    pipeline = Pipeline.from_dir()
+    pipeline = Pipeline.from_dir(policy=load_policy_file(path))
     text = "You are a stupid idiot and your article is garbage."
     default = pipeline.score(CommentIn(id="a", text=text)).moderation
     strict = pipeline.score(CommentIn(id="b", text=text, publisher="strict")).moderation

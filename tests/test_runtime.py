@@ -16,7 +16,6 @@ from model.classifier import MultiHeadClassifier
 from model.encoder import Encoder
 from model.pipeline import BUNDLED_MODEL_DIR
 from model.runtime import (
-    INT8_WEIGHTS_ENV,
     cpu_session,
     drop_attention_masks,
     int8_weights,
@@ -44,12 +43,12 @@ def _texts() -> tuple[list[str], str]:
     return [s.text for s in split_sentences(comment)] + SENTENCES, body
 
 
-def _outputs(folder: str, setting: str, monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
-    monkeypatch.setenv(INT8_WEIGHTS_ENV, setting)
+def _outputs(folder: str, setting: str) -> list[np.ndarray]:
     sentences, body = _texts()
     if folder == "encoder":
-        return [Encoder(BUNDLED_MODEL_DIR / folder, threads=1).load().encode(sentences)]
-    model = MultiHeadClassifier(BUNDLED_MODEL_DIR / folder, threads=1).load()
+        encoder = Encoder(BUNDLED_MODEL_DIR / folder, threads=1, int8=setting).load()
+        return [encoder.encode(sentences)]
+    model = MultiHeadClassifier(BUNDLED_MODEL_DIR / folder, threads=1, int8=setting).load()
     out = [*model.predict(sentences).values()]
     if folder == "pair":  # both heads' lengths: grounding (160 tokens) and stance (320)
         for task in ("grounding", "stance"):
@@ -58,18 +57,15 @@ def _outputs(folder: str, setting: str, monkeypatch: pytest.MonkeyPatch) -> list
 
 
 @pytest.mark.parametrize("folder", ["encoder", "text", "pair", "checkworthy"])
-def test_signed_weights_compute_the_bundled_models_bit_for_bit(
-    folder: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_signed_weights_compute_the_bundled_models_bit_for_bit(folder: str) -> None:
     """Where the u8 x s8 kernel is exact, running the weights signed changes no bit of any
     output; where it is not, `auto` keeps the stored uint8 weights."""
-    monkeypatch.delenv(INT8_WEIGHTS_ENV, raising=False)
     if not signed_int8_is_exact():
         assert int8_weights() == "unsigned"
         pytest.skip("this CPU's u8 x s8 kernel saturates: signed weights are not used here")
     assert int8_weights() == "signed"
-    stored = _outputs(folder, "unsigned", monkeypatch)
-    signed = _outputs(folder, "signed", monkeypatch)
+    stored = _outputs(folder, "unsigned")
+    signed = _outputs(folder, "signed")
     assert len(stored) == len(signed) > 0
     for a, b in zip(stored, signed):
         np.testing.assert_array_equal(a, b)
@@ -112,12 +108,10 @@ def test_sign_weights_moves_weight_and_zero_point_and_keeps_the_products() -> No
         np.testing.assert_array_equal(signed.run(None, {"a": a})[0], expected)
 
 
-def test_an_unknown_int8_weights_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(INT8_WEIGHTS_ENV, "fast")
-    with pytest.raises(ValueError, match="REBUT_INT8_WEIGHTS='fast': use auto, signed or"):
-        int8_weights()
-    monkeypatch.setenv(INT8_WEIGHTS_ENV, "Unsigned ")
-    assert int8_weights() == "unsigned"
+def test_an_unknown_int8_weights_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="int8 weights 'fast': use auto, signed or"):
+        int8_weights("fast")
+    assert int8_weights("Unsigned ") == "unsigned"
 
 
 @pytest.mark.parametrize("folder", ["encoder", "text", "pair", "checkworthy"])
