@@ -1,8 +1,9 @@
-"""Perspective API compatibility: its AnalyzeComment request and response, its error
-bodies, and the mapping from rebut's attributes to Perspective's names.
+"""Perspective API compatibility: its AnalyzeComment and SuggestCommentScore requests and
+responses, its error bodies, and the mapping from rebut's attributes to Perspective's names.
 
 Perspective's shapes are camelCase JSON; these models keep its field names so that a client
-written for Perspective works by changing only the host (and key).
+written for Perspective works by changing only the host (and key). Requests may also use the
+proto field names (snake_case), as Google's servers accept them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 # Perspective's name -> rebut's attribute (model.result.ATTRIBUTES).
 ATTRIBUTE_NAMES: dict[str, str] = {
@@ -65,26 +67,70 @@ _GOOGLE_STATUS = {
 _ERROR_DETAIL_TYPE = "type.googleapis.com/google.commentanalyzer.v1alpha1.Error"
 
 
-class TextEntry(BaseModel):
+class ProtoJson(BaseModel):
+    """A request message read as proto3 JSON is, as Google's servers read it: each field by
+    its lowerCamelCase JSON name or by its proto name (`doNotStore` or `do_not_store`). A
+    field sent under both names is refused, as Google refuses it: which one to believe is a
+    guess, and for doNotStore a wrong guess stores a text its sender asked not to keep."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="ignore"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name_a_field(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if field.alias and field.alias != name and name in data and field.alias in data:
+                    raise ValueError(f"sets {field.alias} twice, as {field.alias} and {name}")
+        return data
+
+
+class TextEntry(ProtoJson):
     text: str
     type: str | None = None  # Perspective accepts only PLAIN_TEXT
 
 
-class AttributeParameters(BaseModel):
-    scoreType: str | None = None  # noqa: N815 (Perspective's field names)
-    scoreThreshold: float | None = Field(default=None, ge=0, le=1)  # noqa: N815
+class AttributeParameters(ProtoJson):
+    score_type: str | None = None
+    score_threshold: float | None = Field(default=None, ge=0, le=1)
 
 
 # Perspective's AnalyzeCommentRequest; fields rebut has no use for (context, sessionId,
 # communityId) are accepted and ignored, as Perspective's own docs allow.
-class AnalyzeCommentRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class AnalyzeCommentRequest(ProtoJson):
     comment: TextEntry
-    requestedAttributes: dict[str, AttributeParameters] = Field(default_factory=dict)  # noqa: N815
+    requested_attributes: dict[str, AttributeParameters] = Field(default_factory=dict)
     languages: list[str] | None = None
-    spanAnnotations: bool = False  # noqa: N815
-    doNotStore: bool = False  # noqa: N815
+    span_annotations: bool = False
+    do_not_store: bool = False
+    client_token: str | None = None
+
+
+class SuggestedScore(ProtoJson):
+    value: float = Field(ge=0, le=1)
+    type: str | None = None
+
+
+class SuggestedAttributeScores(ProtoJson):
+    # Perspective also takes spanScores; rebut keeps a suggestion's summary score only
+    summary_score: SuggestedScore | None = None
+
+
+# Perspective's SuggestCommentScoreRequest: a person's scores for a text. context and
+# sessionId are accepted and ignored, as in AnalyzeCommentRequest.
+class SuggestCommentScoreRequest(ProtoJson):
+    comment: TextEntry
+    attribute_scores: dict[str, SuggestedAttributeScores] = Field(default_factory=dict)
+    languages: list[str] | None = None
+    community_id: str | None = None
+    client_token: str | None = None
+
+
+class SuggestCommentScoreResponse(BaseModel):
+    detectedLanguages: list[str]  # noqa: N815 (Perspective's field names)
+    requestedLanguages: list[str] | None = None  # noqa: N815
     clientToken: str | None = None  # noqa: N815
 
 
@@ -149,10 +195,29 @@ def google_error(
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
+def _method(name: str, request: str, response: str) -> dict[str, Any]:
+    return {
+        "id": f"commentanalyzer.comments.{name}",
+        "path": f"v1alpha1/comments:{name}",
+        "flatPath": f"v1alpha1/comments:{name}",
+        "httpMethod": "POST",
+        "parameters": {},
+        "parameterOrder": [],
+        "request": {"$ref": request},
+        "response": {"$ref": response},
+    }
+
+
 def discovery_document(root_url: str) -> dict[str, Any]:
-    """A Google discovery document for the analyze method, so that Perspective's Python
-    sample (googleapiclient.discovery.build) works against rebut by changing only
-    `discoveryServiceUrl`."""
+    """A Google discovery document for the analyze and suggestscore methods, so that
+    Perspective's Python sample (googleapiclient.discovery.build) works against rebut by
+    changing only `discoveryServiceUrl`."""
+    messages = ["AnalyzeComment", "SuggestCommentScore"]
+    schemas = {
+        f"{message}{kind}": {"id": f"{message}{kind}", "type": "object"}
+        for message in messages
+        for kind in ("Request", "Response")
+    }
     return {
         "kind": "discovery#restDescription",
         "discoveryVersion": "v1",
@@ -169,23 +234,16 @@ def discovery_document(root_url: str) -> dict[str, Any]:
             "key": {"type": "string", "location": "query", "description": "API key."},
             "alt": {"type": "string", "location": "query", "default": "json", "enum": ["json"]},
         },
-        "schemas": {
-            "AnalyzeCommentRequest": {"id": "AnalyzeCommentRequest", "type": "object"},
-            "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object"},
-        },
+        "schemas": schemas,
         "resources": {
             "comments": {
                 "methods": {
-                    "analyze": {
-                        "id": "commentanalyzer.comments.analyze",
-                        "path": "v1alpha1/comments:analyze",
-                        "flatPath": "v1alpha1/comments:analyze",
-                        "httpMethod": "POST",
-                        "parameters": {},
-                        "parameterOrder": [],
-                        "request": {"$ref": "AnalyzeCommentRequest"},
-                        "response": {"$ref": "AnalyzeCommentResponse"},
-                    }
+                    "analyze": _method(
+                        "analyze", "AnalyzeCommentRequest", "AnalyzeCommentResponse"
+                    ),
+                    "suggestscore": _method(
+                        "suggestscore", "SuggestCommentScoreRequest", "SuggestCommentScoreResponse"
+                    ),
                 }
             }
         },

@@ -1,4 +1,6 @@
-"""`POST /v1alpha1/comments:analyze`: Perspective's AnalyzeComment, answered by rebut's model.
+"""`POST /v1alpha1/comments:analyze`: Perspective's AnalyzeComment, answered by rebut's model;
+`POST /v1alpha1/comments:suggestscore`: Perspective's SuggestCommentScore, kept as moderator
+feedback (serve/suggestions.py).
 
 A Perspective client moves to rebut by changing its host and key (`?key=KEY`, as
 Perspective's clients send it). Errors come in Perspective's (Google's) error shape.
@@ -25,10 +27,14 @@ from serve.perspective import (
     PerspectiveError,
     Score,
     SpanScore,
+    SuggestCommentScoreRequest,
+    SuggestCommentScoreResponse,
+    TextEntry,
     discovery_document,
     is_english,
 )
 from serve.store import check_owner, save_result
+from serve.suggestions import add_suggestion
 
 router = APIRouter(prefix="/v1alpha1", tags=["perspective"], dependencies=[Depends(require_key)])
 discovery_router = APIRouter(tags=["perspective"])
@@ -47,27 +53,42 @@ def _unsupported(attribute: str, languages: list[str], detected: str) -> Perspec
     )
 
 
-def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
-    """Refuse what Perspective would refuse, with its error types: the text's own checks
-    first, as they bound the cost of all that follows (language detection reads it all)."""
-    if request.comment.type not in (None, "PLAIN_TEXT"):
+def _check_text(comment: TextEntry, pipeline: PipelineDep) -> None:
+    if comment.type not in (None, "PLAIN_TEXT"):
         raise PerspectiveError(
             400, "Currently, only 'PLAIN_TEXT' comments are supported", "INVALID_REQUEST"
         )
     try:
-        pipeline.validate_comment(CommentIn(id="-", text=request.comment.text))
+        pipeline.validate_comment(CommentIn(id="-", text=comment.text))
     except EmptyText:
         raise PerspectiveError(400, "Comment must be non-empty.", "COMMENT_EMPTY") from None
     except TextTooLong as exc:
         raise PerspectiveError(400, exc.message, "COMMENT_TOO_LONG") from None
-    requested = list(request.requestedAttributes)
+
+
+def _check_name(name: str) -> None:
+    if name not in ATTRIBUTE_NAMES and name not in UNSCORED_PERSPECTIVE_ATTRIBUTES:
+        raise PerspectiveError(400, f"Unknown attribute: {name}", "INVALID_REQUEST")
+
+
+def _comment_id(owner: str, text: str) -> str:
+    """Perspective comments have no id; a stored result is keyed by the caller and the text's
+    hash, so two keys sending the same text ("Thanks!") each keep their own result."""
+    digest = hashlib.sha256(f"{owner}\n{text}".encode()).hexdigest()[:32]
+    return f"perspective:{digest}"
+
+
+def _check(request: AnalyzeCommentRequest, pipeline: PipelineDep) -> None:
+    """Refuse what Perspective would refuse, with its error types: the text's own checks
+    first, as they bound the cost of all that follows (language detection reads it all)."""
+    _check_text(request.comment, pipeline)
+    requested = list(request.requested_attributes)
     if not requested:
         raise PerspectiveError(
             400, "requestedAttributes names no attribute", "NO_REQUESTED_ATTRIBUTES"
         )
     for name in requested:
-        if name not in ATTRIBUTE_NAMES and name not in UNSCORED_PERSPECTIVE_ATTRIBUTES:
-            raise PerspectiveError(400, f"Unknown attribute: {name}", "INVALID_REQUEST")
+        _check_name(name)
     # as Perspective does: the caller's languages if given, else the detected one
     detected = detect_language(request.comment.text or "")
     languages = request.languages or [detected.code]
@@ -91,29 +112,28 @@ def analyze_comment(
     """Score a comment for Perspective's attributes (those rebut's model has)."""
     _check(request, pipeline)
     text = request.comment.text
-    # Perspective comments have no id; a stored result is keyed by the caller and the text's
-    # hash, so two keys sending the same text ("Thanks!") each keep their own result.
     owner = f"key:{caller.name}"
-    digest = hashlib.sha256(f"{owner}\n{text}".encode()).hexdigest()[:32]
-    comment_id = f"perspective:{digest}"
-    if not request.doNotStore:
+    comment_id = _comment_id(owner, text)
+    if not request.do_not_store:
         check_owner(session, comment_id=comment_id, owner=owner)  # before any model pass
     # A result that is not stored is read only for its attributes: skipping the claim passes
     # (check-worthiness of every sentence and clause) answers 1.5x the requests/s
     # (bench/perspective.py).
-    result = batcher.score(CommentIn(id=comment_id, text=text), with_claims=not request.doNotStore)
+    result = batcher.score(
+        CommentIn(id=comment_id, text=text), with_claims=not request.do_not_store
+    )
 
     # Span scores: one per sentence with spanAnnotations (the pipeline scores each sentence
     # already), else one span over the whole text, as Perspective answers.
     spans = [(0, len(text), result.moderation.attributes)]
-    if request.spanAnnotations and result.moderation.spans:
+    if request.span_annotations and result.moderation.spans:
         spans = [(s.start, s.end, s.attributes) for s in result.moderation.spans]
 
     scores: dict[str, AttributeScores] = {}
-    for name, parameters in request.requestedAttributes.items():
+    for name, parameters in request.requested_attributes.items():
         attribute = ATTRIBUTE_NAMES[name]
         summary = result.moderation.attributes[attribute]
-        if parameters.scoreThreshold is not None and summary < parameters.scoreThreshold:
+        if parameters.score_threshold is not None and summary < parameters.score_threshold:
             continue  # Perspective leaves out attributes under the caller's threshold
         scores[name] = AttributeScores(
             summaryScore=Score(value=summary),
@@ -123,18 +143,70 @@ def analyze_comment(
             ],
         )
 
-    if not request.doNotStore:
+    if not request.do_not_store:
         save_result(session, result=result, text=text, owner=owner)
         session.commit()
     return AnalyzeCommentResponse(
         attributeScores=scores,
         languages=[SUPPORTED_LANGUAGE],
         detectedLanguages=[result.moderation.language],
-        clientToken=request.clientToken,
+        clientToken=request.client_token,
+    )
+
+
+def _suggested_scores(request: SuggestCommentScoreRequest) -> dict[str, float]:
+    """Each suggested attribute's summary score, refusing what names no known attribute or
+    has no summary score (rebut keeps a suggestion's summary only)."""
+    if not request.attribute_scores:
+        raise PerspectiveError(400, "attributeScores names no attribute", "INVALID_REQUEST")
+    scores: dict[str, float] = {}
+    for name, suggested in request.attribute_scores.items():
+        _check_name(name)
+        if suggested.summary_score is None:
+            raise PerspectiveError(
+                400, f"attributeScores.{name} has no summaryScore", "INVALID_REQUEST"
+            )
+        scores[name] = suggested.summary_score.value
+    return scores
+
+
+@router.post(
+    "/comments:suggestscore",
+    response_model=SuggestCommentScoreResponse,
+    response_model_exclude_none=True,
+)
+def suggest_comment_score(
+    request: SuggestCommentScoreRequest,
+    pipeline: PipelineDep,
+    session: SessionDep,
+    caller: CallerDep,
+) -> SuggestCommentScoreResponse:
+    """Keep a person's scores for a text as moderator feedback, exported by
+    `rebut export-feedback` beside moderators' decisions."""
+    _check_text(request.comment, pipeline)
+    scores = _suggested_scores(request)
+    text = request.comment.text
+    owner = f"key:{caller.name}"
+    # Any language is kept: a person's label is training data whatever rebut scores.
+    add_suggestion(
+        session,
+        comment_id=_comment_id(owner, text),
+        owner=owner,
+        key_name=caller.name,
+        text=text,
+        scores=scores,
+        languages=request.languages,
+        community_id=request.community_id,
+    )
+    session.commit()
+    return SuggestCommentScoreResponse(
+        detectedLanguages=[detect_language(text).code],
+        requestedLanguages=request.languages,
+        clientToken=request.client_token,
     )
 
 
 @discovery_router.get("/$discovery/rest", include_in_schema=False)
 def discovery(request: Request) -> dict[str, Any]:
-    """Google's discovery document for the analyze method (for googleapiclient)."""
+    """Google's discovery document for analyze and suggestscore (for googleapiclient)."""
     return discovery_document(str(request.base_url))
