@@ -4,6 +4,7 @@ they name exists."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -179,3 +180,46 @@ def test_every_rebut_command_exists(page: Path) -> None:
             elif sub and commands(command) and sub not in commands(command):
                 unknown.add(f"{command} {sub}")
     assert not unknown, f"{page.relative_to(ROOT)} names rebut commands that don't exist: {unknown}"
+
+
+def _block_after(marker: str) -> str:
+    """The first ```sh block after `marker` in the README."""
+    text = README.read_text(encoding="utf-8")
+    rest = text[text.index(marker) :]
+    return rest.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_first_call_runs_as_written(server: str) -> None:
+    """The curl call, with the test server's address for localhost:8000 and the test key
+    in API_KEY, as a reader runs it after `make serve`."""
+    from conftest import API_KEY
+
+    command = _block_after("The first call").replace("localhost:8000", server.split("//")[1])
+    done = subprocess.run(
+        ["bash", "-c", command],
+        env={**os.environ, "API_KEY": API_KEY},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["comment_id"] == "c1" and result["article_id"] == "a1"
+    assert [c["text"] for c in result["claims"]] == ["The council voted 9 to 0."]
+
+
+def test_the_readmes_batch_call_runs_as_written(tmp_path: Path) -> None:
+    """`.venv/bin/rebut score ...` from a folder beside the venv, on files named as written."""
+    command = _block_after("## Scoring files in batch").strip()
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
+    article = {"id": "a1", "body": "The council approved the budget by 7 votes to 2."}
+    (tmp_path / "ARTICLES.jsonl").write_text(json.dumps(article) + "\n")
+    comment = {"id": "c1", "text": "The council voted 9 to 0.", "article_id": "a1"}
+    (tmp_path / "COMMENTS.jsonl").write_text(json.dumps(comment) + "\n")
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    [result] = [json.loads(line) for line in (tmp_path / "RESULTS.jsonl").read_text().splitlines()]
+    assert result["comment_id"] == "c1" and result["claims"]
