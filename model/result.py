@@ -141,6 +141,9 @@ class Hint(BaseModel):
 class Result(BaseModel):
     comment_id: str | None
     article_id: str | None
+    # The content hash of the article version it was scored against (the store fills it;
+    # None without an article), so a client can tell a result on an edited article apart.
+    article_sha256: str | None = None
     model_version: str
     moderation: Moderation
     claims: list[Claim]

@@ -25,7 +25,9 @@ from serve.store import now
 from serve.tables import WebhookEventRow
 
 EventType = Literal["comment.created", "comment.updated", "article.updated"]
-EventStatus = Literal["received", "scored", "failed", "dead"]
+# `applied`: an article.updated event, stored and indexed (it has no result to score or
+# call back); `scored`: a comment event's result is stored.
+EventStatus = Literal["received", "scored", "applied", "failed", "dead"]
 
 
 # What a comment event carries: the comment, and its article inline or by comment.article_id.

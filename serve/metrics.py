@@ -56,7 +56,7 @@ class _QueueCollector(Collector):
             "rebut_webhook_events", "Webhook events in the store by status", labels=["status"]
         )
         counts = self.depth()
-        for status in ("received", "scored", "failed", "dead"):
+        for status in ("received", "scored", "applied", "failed", "dead"):
             family.add_metric([status], counts.get(status, 0))
         yield family
         # a queue that is not draining: its depth may be 1, its oldest event keeps ageing

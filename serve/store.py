@@ -115,21 +115,19 @@ def _insert_ignore(session: Session, row: type[Base], values: dict[str, Any]) ->
     session.execute(insert(row).values(**values).on_conflict_do_nothing())
 
 
-def upsert_article(session: Session, *, article: ArticleIn) -> str:
-    """Store `article` and its version, returning its content hash; a re-send of the same
-    content is a no-op."""
+def _article_values(article: ArticleIn) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The content hash, the `articles` row and the `article_versions` row for `article`."""
     # The same hash the pipeline's article cache keys on; it covers the title, which the
     # stance model reads.
     digest = content_hash(article.title, article.body)
     stamp = now()
-    values = {
+    current = {
         "id": article.id,
         "title": article.title,
         "body": article.body,
         "content_sha256": digest,
         "updated_at": stamp,
     }
-    _upsert(session, ArticleRow, values, where=ArticleRow.content_sha256 != digest)
     version = {
         "article_id": article.id,
         "content_sha256": digest,
@@ -137,6 +135,26 @@ def upsert_article(session: Session, *, article: ArticleIn) -> str:
         "body": article.body,
         "created_at": stamp,
     }
+    return digest, current, version
+
+
+def upsert_article(session: Session, *, article: ArticleIn) -> str:
+    """Store `article` and its version, returning its content hash; a re-send of the same
+    content is a no-op."""
+    digest, current, version = _article_values(article)
+    _upsert(session, ArticleRow, current, where=ArticleRow.content_sha256 != digest)
+    _insert_ignore(session, ArticleVersionRow, version)
+    return digest
+
+
+def keep_article_version(session: Session, *, article: ArticleIn) -> str:
+    """Keep `article` as a version of its id, returning its content hash, without replacing
+    the stored article: a text sent along with one comment (a draft, a quote, a stale copy)
+    must not change what later comments are checked against. Only an id with no stored
+    article yet takes it as its current one."""
+    digest, current, version = _article_values(article)
+    # DO NOTHING on the primary key: two first sends racing cannot both insert
+    _insert_ignore(session, ArticleRow, current)
     _insert_ignore(session, ArticleVersionRow, version)
     return digest
 
@@ -176,10 +194,13 @@ def save_result(
         return None
     if owner is not None:
         check_owner(session, comment_id=result.comment_id, owner=owner)
+    digest = content_hash(article.title, article.body) if article else None
+    # The stored result names the version it was scored against, whichever writer stored it.
+    result = result.model_copy(update={"article_sha256": digest})
     row = CommentScoreRow(
         comment_id=result.comment_id,
         article_id=result.article_id,
-        article_sha256=content_hash(article.title, article.body) if article else None,
+        article_sha256=digest,
         event_id=event_id,
         text=text,
         owner=owner,

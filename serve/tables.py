@@ -78,8 +78,9 @@ class WebhookEventRow(Base):
     """A CMS event, committed before the webhook is answered 202: the durable queue.
 
     status: received (waiting for the worker) -> scored (result stored; callback, if any,
-    delivered or still being tried) | failed (the event cannot be scored: `error` says why)
-    | dead (scored, but the callback failed on every try).
+    delivered or still being tried) | applied (an article event, its article stored) |
+    failed (the event cannot be scored: `error` says why) | dead (scored, but the callback
+    failed on every try).
     """
 
     __tablename__ = "webhook_events"

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from model.errors import InputError, UnknownArticle
+from model.errors import InputError
 from model.pipeline import Pipeline
-from model.result import ArticleIn, CommentIn
+from model.result import ArticleIn, CommentIn, Hint
 from serve.config import Settings
-from serve.events import WebhookEvent
+from serve.events import EventStatus, WebhookEvent
 from serve.logs import describe_store_error
 from serve.signatures import REBUT_HEADER, sign
 from serve.store import check_owner, get_article, now, save_result, upsert_article
@@ -117,8 +117,7 @@ class Worker:
             try:
                 # Inside the try: a row this version cannot read must fail, not block the queue.
                 event = WebhookEvent.model_validate_json(row.payload_json)
-                self._apply(session, event)
-                row.status = "scored"
+                row.status = self._apply(session, event)
             except SQLAlchemyError as exc:
                 # The store refused the result, or was not there. Retried, but only so often:
                 # an event the store can never hold must not block every event behind it.
@@ -175,7 +174,8 @@ class Worker:
                 )
             session.commit()
 
-    def _apply(self, session: Session, event: WebhookEvent) -> None:
+    def _apply(self, session: Session, event: WebhookEvent) -> EventStatus:
+        """Store the event's article and score its comment; the event's status after."""
         if event.data.comment is not None:  # refused before anything is stored or scored
             check_owner(session, comment_id=event.data.comment.id, owner="webhook")
         article: ArticleIn | None = event.data.article
@@ -184,13 +184,19 @@ class Worker:
             upsert_article(session, article=article)
         if event.type == "article.updated":
             self.pipeline.index_article(article)  # type: ignore[arg-type]
-            return
+            return "applied"  # nothing was scored, and no callback is owed
         comment: CommentIn = event.data.comment  # type: ignore[assignment]
+        unknown = False
         if article is None and comment.article_id is not None:
             article = get_article(session, article_id=comment.article_id)
-            if article is None:
-                raise UnknownArticle(f"No article with id {comment.article_id!r} is stored")
+            # The comment still needs moderating: a CMS may send it before its article, and
+            # failing it would leave it unmoderated. The hint says why claims went unchecked.
+            unknown = article is None
         result = self.pipeline.score(comment, article)
+        if unknown:
+            message = f"Not fact-checked: no article with id {comment.article_id!r} is stored."
+            hint = Hint(type="article_unknown", message=message)
+            result = result.model_copy(update={"hints": [*result.hints, hint]})
         save_result(
             session,
             result=result,
@@ -199,6 +205,7 @@ class Worker:
             event_id=event.id,
             owner="webhook",
         )
+        return "scored"
 
     # -- callbacks --------------------------------------------------------------------
 

@@ -127,10 +127,12 @@ def test_article_event_then_comment_by_article_id(hooks: tuple[str, Receiver]) -
     )
     assert result["article_id"] == "hook-article" and result["stance"] is not None
     assert get(base_url, "/v1/articles/hook-article").json()["body"] == article["body"]
-    assert event_state(base_url, "evt-article")["status"] == "scored"
+    assert event_state(base_url, "evt-article")["status"] == "applied"
 
 
-def test_unknown_article_fails_the_event_with_its_reason(hooks: tuple[str, Receiver]) -> None:
+def test_unknown_article_is_moderated_and_says_why_it_was_not_fact_checked(
+    hooks: tuple[str, Receiver],
+) -> None:
     base_url, _receiver = hooks
     event = comment_event("evt-orphan", "c-orphan", "A claim.", article_id="never-sent")
     assert post_event(base_url, event, NEW_SECRET).status_code == 202
@@ -138,7 +140,10 @@ def test_unknown_article_fails_the_event_with_its_reason(hooks: tuple[str, Recei
         lambda: (s := event_state(base_url, "evt-orphan"))["status"] != "received" and s,
         "the event to be processed",
     )
-    assert state["status"] == "failed" and state["error"]["code"] == "unknown_article"
+    assert state["status"] == "scored" and state["error"] is None, state
+    result = get(base_url, "/v1/comments/c-orphan").json()
+    assert result["moderation"]["attributes"] and result["stance"] is None
+    assert [h["type"] for h in result["hints"]] == ["article_unknown"]
 
 
 def test_callback_failing_every_time_is_dead_lettered(hooks: tuple[str, Receiver]) -> None:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from model.article_index import content_hash
 from model.errors import InputError, UnknownArticle
 from model.result import ArticleIn, CommentIn, Id, Result
 from serve.deps import BatcherDep, CallerDep, PipelineDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES
-from serve.store import check_owner, get_article, latest_score, save_result, upsert_article
+from serve.store import (
+    check_owner,
+    get_article,
+    keep_article_version,
+    latest_score,
+    save_result,
+    upsert_article,
+)
 
 router = APIRouter(prefix="/comments", tags=["comments"], responses=PROBLEM_RESPONSES)
 
@@ -19,10 +27,12 @@ class ArticleMismatch(InputError):
 
 
 # `article` is optional: without it the comment's `article_id` names a stored article,
-# and without either only moderation runs.
+# and without either only moderation runs. An inline article is scored against and kept as
+# a version, but replaces the stored article of its id only with `store_article`.
 class ScoreRequest(BaseModel):
     comment: CommentIn
     article: ArticleIn | None = None
+    store_article: bool = False
 
 
 @router.post(":score", response_model=Result)
@@ -46,7 +56,10 @@ def score_comment(
                 f"comment.article_id {comment.article_id!r} differs from article.id {article.id!r}"
             )
         pipeline.validate_article(article)
-        upsert_article(session, article=article)
+        if request.store_article:
+            upsert_article(session, article=article)
+        else:
+            keep_article_version(session, article=article)
         # commit before scoring: an open write would hold SQLite's lock for the whole of
         # the model passes, and concurrent requests would time out on it
         session.commit()
@@ -58,6 +71,11 @@ def score_comment(
                 "PUT /v1/articles/{id} first, or send it as `article`"
             )
     result = batcher.score(comment, article)  # scored with concurrent requests' comments
+    if article is not None:
+        # the text actually scored (inline, or the stored article as read above), so a
+        # client can tell results on different versions apart; save_result stores the same
+        digest = content_hash(article.title, article.body)
+        result = result.model_copy(update={"article_sha256": digest})
     save_result(session, result=result, text=comment.text, article=article, owner=owner)
     session.commit()
     return result

@@ -113,7 +113,8 @@ async def receive_event(
 
 @router.get("/events/{event_id:path}")
 def get_webhook_event(event_id: Id, session: SessionDep) -> EventPublic:
-    """An event's place in the queue: received, scored, failed or dead, with the reason."""
+    """An event's place in the queue: received, scored (a comment), applied (an article),
+    failed or dead, with the reason."""
     row = get_event(session, event_id=event_id)
     if row is None:
         raise ApiProblem(404, "unknown_event", f"No webhook event with id {event_id!r}")
