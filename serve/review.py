@@ -1,6 +1,7 @@
 """What the moderator's pages show, built from stored results: the queue's items (filtered,
-sorted, paged) and texts cut into marked pieces (claims by status, abusive spans, cited
-article passages). Pure functions: the routes in serve/api/routes/pages.py render them.
+sorted, paged), the decided comments' history, and texts cut into marked pieces (claims by
+status, abusive spans, cited article passages by what they do for each claim). Pure
+functions: the routes in serve/api/routes/pages.py render them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from model.result import Claim, Result
-from serve.tables import CommentScoreRow
+from serve.queue_queries import is_perspective
+from serve.tables import CommentScoreRow, FeedbackRow
 
 Sort = Literal["newest", "severe"]
+# The suggested-action filter. By default the queue holds only what the model would not
+# approve: a moderator works through those first, and "all" brings the rest back.
+ActionFilter = Literal["open", "all", "reject", "review", "approve"]
+ACTION_FILTERS: dict[str, tuple[str, ...]] = {
+    "open": ("reject", "review"),
+    "all": ("reject", "review", "approve"),
+    "reject": ("reject",),
+    "review": ("review",),
+    "approve": ("approve",),
+}
 PAGE_SIZE = 20
 ACTION_RANK = {"reject": 2, "review": 1, "approve": 0}
 # How much harm a flag for each attribute means, for "most severe first": a threat is read
@@ -29,7 +41,13 @@ HARM_RANK = {
     "spam": 1,
 }
 # Shown in the hint-type filter even before any pending comment has one.
-KNOWN_HINT_TYPES = ("abuse", "fact_missing_from_article", "fact_contradicts_article", "rebuttal")
+KNOWN_HINT_TYPES = (
+    "abuse",
+    "fact_missing_from_article",
+    "fact_contradicts_article",
+    "rebuttal",
+    "article_unknown",
+)
 STATUS_LABELS = {
     "not_in_article": "not in article",
     "contradicted": "contradicted",
@@ -55,13 +73,30 @@ class Segment:
     claim: int | None = None
 
 
+# What an article passage does for a claim that cites it. The claim's first evidence
+# passage decided its status, so it supports or contradicts the claim; a not_in_article
+# claim's passages, and every claim's further ones, are only the closest the model found.
+PASSAGE_KINDS = {"supported": "supports", "contradicted": "contradicts"}
+CLOSEST = "closest"
+# The order a passage's marks are listed and styled in: the strongest finding first.
+KIND_ORDER = ("contradicts", "supports", CLOSEST)
+KIND_LABELS = {"contradicts": "contradicts", "supports": "supports", CLOSEST: "closest only for"}
+
+
 @dataclass
 class Passage:
-    """A run of article text; `cited_by` lists (comment id, claim index) citing it."""
+    """A run of article text; `cited_by` lists (comment id, claim index, kind) for each
+    claim citing it, kind one of KIND_ORDER."""
 
     text: str
     start: int
-    cited_by: list[tuple[str, int]] = field(default_factory=list)
+    cited_by: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """How many claims cite it as each kind, strongest kind first."""
+        counts = {k: sum(1 for *_, kind in self.cited_by if kind == k) for k in KIND_ORDER}
+        return {k: n for k, n in counts.items() if n}
 
 
 @dataclass
@@ -76,6 +111,11 @@ class Item:
     result: Result
     segments: list[Segment]
     decision: str | None = None
+    # For the Approved and Rejected tabs: the feedback row, who decided (its key's name)
+    # and when.
+    decision_id: int | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
     @property
     def severity(self) -> tuple[int, int, float]:
@@ -95,6 +135,17 @@ class Item:
     def status_label(self, claim: Claim) -> str:
         return STATUS_LABELS[claim.status]
 
+    def top_attributes(
+        self, thresholds: dict[str, float], most: int = 3
+    ) -> list[tuple[str, float, bool]]:
+        """(name, score, at or over its flag threshold) of the attributes a collapsed card
+        names: those over their threshold first, then the highest."""
+        rows = [
+            (name, p, name in thresholds and p >= thresholds[name])
+            for name, p in self.result.moderation.attributes.items()
+        ]
+        return sorted(rows, key=lambda row: (row[2], row[1]), reverse=True)[:most]
+
 
 def _cuts(length: int, spans: Sequence[tuple[int, int]]) -> list[int]:
     points = {0, length}
@@ -106,10 +157,16 @@ def _cuts(length: int, spans: Sequence[tuple[int, int]]) -> list[int]:
 def abusive_spans(
     result_json: dict[str, Any], flag_thresholds: dict[str, float]
 ) -> list[tuple[int, int]]:
-    """(start, end) of each abusive span, if the result has per-span moderation
-    (`moderation.spans`, a field newer models may add): a span is abusive when it says
-    `flagged`, or else when an attribute reaches its flag threshold. Older results: none."""
-    spans = result_json.get("moderation", {}).get("spans") or []
+    """(start, end) of each sentence that drives the comment's flag, from its per-span
+    moderation (`moderation.spans`): only in a flagged comment, a span that says `flagged`,
+    or else one with an attribute at or over that attribute's flag threshold. A sentence of
+    an unflagged comment is never marked, whatever its scores: a single sentence scores
+    higher than the whole comment it is read in, and a ⚠ on a comment the model passes
+    would send the moderator looking for abuse that is not there. Older results: none."""
+    moderation = result_json.get("moderation", {})
+    if not moderation.get("flagged"):
+        return []
+    spans = moderation.get("spans") or []
     marked = []
     for span in spans:
         if not isinstance(span, dict) or "start" not in span or "end" not in span:
@@ -119,7 +176,9 @@ def abusive_spans(
         else:
             attributes = span.get("attributes") or span.get("scores") or {}
             abusive = any(
-                isinstance(p, int | float) and p >= flag_thresholds.get(name, 0.5)
+                isinstance(p, int | float)
+                and name in flag_thresholds
+                and p >= flag_thresholds[name]
                 for name, p in attributes.items()
             )
         if abusive:
@@ -174,6 +233,21 @@ def make_item(
     )
 
 
+def history_item(
+    feedback: FeedbackRow, row: CommentScoreRow, flag_thresholds: dict[str, float]
+) -> Item:
+    """A decided comment, for the Approved and Rejected tabs."""
+    item = make_item(row, flag_thresholds, feedback.decision)
+    item.decision_id = feedback.id
+    item.decided_by = feedback.key_name
+    item.decided_at = feedback.created_at
+    return item
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
 @dataclass
 class QueuePage:
     items: list[Item]
@@ -182,50 +256,84 @@ class QueuePage:
     pages: int
     article_ids: list[str]
     hint_types: list[str]
+    # What the default filters left out, so the page can say so and offer them.
+    hidden_approve: int = 0
+    hidden_perspective: int = 0
 
 
 def queue_page(
     items: list[Item],
     *,
     article_id: str | None,
-    action: str | None,
+    action: ActionFilter,
     hint_type: str | None,
+    perspective: bool,
     sort: Sort,
     page: int,
 ) -> QueuePage:
     """Filter, sort and page the undecided items (given newest first)."""
-    article_ids = sorted({i.article_id for i in items if i.article_id is not None})
-    hint_types = sorted(set(KNOWN_HINT_TYPES).union(*(i.hint_types for i in items)))
-    chosen = [
+    comments = [i for i in items if perspective or not is_perspective(i.comment_id)]
+    article_ids = sorted({i.article_id for i in comments if i.article_id is not None})
+    hint_types = sorted(set(KNOWN_HINT_TYPES).union(*(i.hint_types for i in comments)))
+    matching = [
         i
-        for i in items
+        for i in comments
         if (article_id is None or i.article_id == article_id)
-        and (action is None or i.result.moderation.action == action)
         and (hint_type is None or hint_type in i.hint_types)
     ]
+    actions = ACTION_FILTERS[action]
+    chosen = [i for i in matching if i.result.moderation.action in actions]
+    hidden_approve = (
+        sum(1 for i in matching if i.result.moderation.action == "approve")
+        if action == "open"
+        else 0
+    )
     if sort == "severe":
         chosen.sort(key=lambda i: i.severity, reverse=True)  # stable: newest first on ties
-    pages = max(1, -(-len(chosen) // PAGE_SIZE))
+    pages = page_count(len(chosen))
     page = min(max(1, page), pages)
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    return QueuePage(shown, len(chosen), page, pages, article_ids, hint_types)
+    return QueuePage(
+        shown,
+        len(chosen),
+        page,
+        pages,
+        article_ids,
+        hint_types,
+        hidden_approve=hidden_approve,
+        hidden_perspective=len(items) - len(comments),
+    )
+
+
+def passage_kind(claim: Claim, rank: int) -> str:
+    """What the claim's `rank`th evidence passage does for it (KIND_ORDER)."""
+    return PASSAGE_KINDS.get(claim.status or "", CLOSEST) if rank == 0 else CLOSEST
 
 
 def cited_passages(body: str, items: Sequence[Item]) -> list[Passage]:
     """Cut the article `body` at the edges of every evidence passage the items' claims
-    cite. Evidence scored against an older version of the article, whose offsets no longer
-    slice the same text, is left out."""
-    cites: list[tuple[int, int, str, int]] = []
+    cite, each piece with the claims citing it and as what (passage_kind). Evidence scored
+    against an older version of the article, whose offsets no longer slice the same text,
+    is left out."""
+    cites: list[tuple[int, int, str, int, str]] = []
     for item in items:
         for i, claim in enumerate(item.result.claims):
-            for evidence in claim.evidence:
+            for rank, evidence in enumerate(claim.evidence):
                 if body[evidence.start : evidence.end] == evidence.text:
-                    cites.append((evidence.start, evidence.end, item.comment_id, i))
-    points = _cuts(len(body), [(s, e) for s, e, _, _ in cites])
+                    kind = passage_kind(claim, rank)
+                    cites.append((evidence.start, evidence.end, item.comment_id, i, kind))
+    points = _cuts(len(body), [(s, e) for s, e, *_ in cites])
     passages = []
     for start, end in zip(points, points[1:]):
-        by = [(c, i) for s, e, c, i in cites if s <= start and end <= e]
-        passages.append(Passage(body[start:end], start, sorted(set(by))))
+        # A claim counts once per piece, as the strongest of its passages there: its
+        # deciding passage may overlap one it was merely close to.
+        by: dict[tuple[str, int], str] = {}
+        for s, e, comment_id, i, kind in cites:
+            if s <= start and end <= e:
+                known = by.get((comment_id, i), CLOSEST)
+                by[(comment_id, i)] = min(known, kind, key=KIND_ORDER.index)
+        cited_by = [(c, i, kind) for (c, i), kind in sorted(by.items())]
+        passages.append(Passage(body[start:end], start, cited_by))
     return passages
 
 

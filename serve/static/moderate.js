@@ -1,6 +1,7 @@
-// The moderator queue's keyboard shortcuts and decision buttons. Decisions go to the same
-// API as every client's, POST /v1/comments/{id}/decision; the key rides in the page's
-// HttpOnly cookie, which the API accepts only with the x-rebut-page header.
+// The moderator queue's keyboard shortcuts, decision and Undo buttons. Decisions go to the
+// same API as every client's, POST /v1/comments/{id}/decision, and an Undo is a DELETE of
+// it; the key rides in the page's HttpOnly cookie, which the API accepts only with the
+// x-rebut-page header.
 "use strict";
 (() => {
   const status = document.getElementById("status");
@@ -38,20 +39,17 @@
     say(`Hint ${Number(hint.dataset.hint) + 1}: ${verdict || "unmarked"}`);
   }
 
-  async function decide(item, decision) {
-    if (!item || item.dataset.busy) return;
+  // Send one API call for the item; on success, take the item off this tab and move the
+  // comment's count to the tab it went to.
+  async function send(item, method, url, body, done) {
     item.dataset.busy = "1";
-    const hints = [...item.querySelectorAll("li[data-hint]")].flatMap((li) => {
-      const pressed = li.querySelector('button[aria-pressed="true"]');
-      return pressed ? [{ hint: Number(li.dataset.hint), verdict: pressed.dataset.verdict }] : [];
-    });
     const id = item.dataset.comment;
     try {
-      const response = await fetch(`/v1/comments/${encodeURIComponent(id)}/decision`, {
-        method: "POST",
+      const response = await fetch(url, {
+        method,
         credentials: "same-origin",
         headers: { "content-type": "application/json", "x-rebut-page": "1" },
-        body: JSON.stringify({ decision, hints }),
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
       if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
@@ -59,16 +57,43 @@
       }
     } catch (error) {
       delete item.dataset.busy;
-      say(`Could not record the decision on ${id}: ${error.message}`);
+      say(`Could not ${method === "DELETE" ? "undo" : "record"} the decision on ${id}: ${error.message}`);
       return;
     }
     const all = items();
     const next = all[all.indexOf(item) + 1] || all[all.indexOf(item) - 1];
     item.remove();
-    const count = document.getElementById("count");
-    if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
-    say(`${decision === "approve" ? "Approved" : "Rejected"} ${id}.`);
+    bump(document.getElementById("count"), -1);
+    bump(document.querySelector('[aria-current="page"] .tab-count'), -1);
+    bump(document.querySelector(`.tab-count[data-tab="${done.tab}"]`), 1);
+    say(done.message);
     if (next) next.focus(); else document.getElementById("main").focus();
+  }
+
+  function bump(counter, step) {
+    if (counter) counter.textContent = String(Math.max(0, Number(counter.textContent) + step));
+  }
+
+  const decisionUrl = (item) => `/v1/comments/${encodeURIComponent(item.dataset.comment)}/decision`;
+
+  function decide(item, decision) {
+    // only a waiting comment has decision buttons: a decided one is undone first
+    if (!item || item.dataset.busy || !item.querySelector("[data-decision]")) return;
+    const hints = [...item.querySelectorAll("li[data-hint]")].flatMap((li) => {
+      const pressed = li.querySelector('button[aria-pressed="true"]');
+      return pressed ? [{ hint: Number(li.dataset.hint), verdict: pressed.dataset.verdict }] : [];
+    });
+    const tab = decision === "approve" ? "approved" : "rejected";
+    const message = `${decision === "approve" ? "Approved" : "Rejected"} ${item.dataset.comment}.`;
+    send(item, "POST", decisionUrl(item), { decision, hints }, { tab, message });
+  }
+
+  function undo(item) {
+    if (!item || item.dataset.busy || !item.dataset.decisionId) return;
+    // with the decision's id: a second click, or a stale page, cannot undo an older one
+    const url = `${decisionUrl(item)}?id=${encodeURIComponent(item.dataset.decisionId)}`;
+    const message = `Undone: ${item.dataset.comment} is back in Waiting.`;
+    send(item, "DELETE", url, undefined, { tab: "waiting", message });
   }
 
   // Start on the first comment, outlined, so that the first a or r visibly applies to it.
@@ -79,6 +104,7 @@
     const button = event.target.closest("button");
     if (!button) return;
     if (button.dataset.decision) decide(button.closest("article.item"), button.dataset.decision);
+    if (button.hasAttribute("data-undo")) undo(button.closest("article.item"));
     if (button.classList.contains("verdict")) {
       const pressed = button.getAttribute("aria-pressed") === "true";
       setVerdict(button.closest("li[data-hint]"), pressed ? null : button.dataset.verdict);
@@ -95,7 +121,13 @@
       return;
     }
     const item = current();
-    const keys = { j: () => move(1), k: () => move(-1), a: () => decide(item, "approve"), r: () => decide(item, "reject") };
+    const keys = {
+      j: () => move(1),
+      k: () => move(-1),
+      a: () => decide(item, "approve"),
+      r: () => decide(item, "reject"),
+      u: () => undo(item),
+    };
     if (keys[event.key]) { event.preventDefault(); keys[event.key](); return; }
     if (/^[1-9]$/.test(event.key) && item) { event.preventDefault(); cycleHint(item, Number(event.key) - 1); }
   });

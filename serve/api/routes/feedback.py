@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from model.result import Id, Result, Text
 from serve.deps import CallerDep, SessionDep
 from serve.problems import PROBLEM_RESPONSES, ApiProblem
+from serve.queue_queries import delete_feedback, newest_feedback
 from serve.store import add_feedback, latest_score
 
 router = APIRouter(prefix="/comments", tags=["feedback"], responses=PROBLEM_RESPONSES)
@@ -77,3 +78,31 @@ def record_decision(
         decided_by=row.key_name,
         created_at=row.created_at,
     )
+
+
+@router.delete("/{comment_id:path}/decision", status_code=204)
+def undo_decision(
+    comment_id: Id,
+    session: SessionDep,
+    _caller: CallerDep,
+    decision_id: Annotated[int | None, Query(alias="id")] = None,
+) -> Response:
+    """Delete the comment's newest decision: it waits for a moderator again (unless an
+    earlier decision on the same result remains, which then stands). With `id`, only if
+    that is still the newest decision (409 otherwise), so that a second click, or a
+    moderator working from a stale page, cannot undo an earlier decision too."""
+    row = newest_feedback(session, comment_id=comment_id)
+    missing = ApiProblem(404, "no_decision", f"No decision on comment {comment_id!r} is stored")
+    if row is None:
+        raise missing
+    if decision_id is not None and row.id != decision_id:
+        raise ApiProblem(
+            409, "decision_changed", f"Decision {decision_id} is not the comment's newest"
+        )
+    # The row is deleted rather than marked undone: an undo takes back a mistake, which
+    # export-feedback must not hand to training as a moderator's judgement, and marking it
+    # would need a new column (a migration) that every reader of feedback then must filter.
+    if not delete_feedback(session, feedback_id=row.id):
+        raise missing  # another undo deleted it in between
+    session.commit()
+    return Response(status_code=204)

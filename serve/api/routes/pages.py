@@ -1,7 +1,8 @@
 """The moderator's pages: the queue of comments waiting for a decision, each with why it was
-flagged, and an article with the passages comments cite. Server-rendered (Jinja2, in
-serve/templates/) with one small script (serve/static/moderate.js) that sends decisions to
-`POST /v1/comments/{id}/decision`, the same API every other client uses.
+flagged, the history of decided comments (Approved, Rejected), and an article with the
+passages comments cite. Server-rendered (Jinja2, in serve/templates/) with one small script
+(serve/static/moderate.js) that sends decisions to `POST /v1/comments/{id}/decision` and
+undoes them with `DELETE` on the same URL: the API every other client uses.
 
 Moderators log in with an API key; it is kept in an HttpOnly, SameSite=Strict cookie (see
 serve/deps.py for how the API accepts it from the page's script). The login and logout forms
@@ -10,23 +11,31 @@ take only same-origin POSTs (`_same_origin`); serve/security_headers.py forbids 
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from model.result import Id
 from serve.deps import PAGE_COOKIE, PAGE_HEADER, PipelineDep, SessionDep, find_caller, page_caller
+from serve.queue_queries import count_decided, count_waiting, decided_page
 from serve.review import (
+    KIND_LABELS,
     PAGE_SIZE,
     STATUS_LABELS,
+    ActionFilter,
+    QueuePage,
     Sort,
     cited_passages,
     disputes,
+    history_item,
     make_item,
+    page_count,
     passage_anchor,
     queue_page,
 )
@@ -38,9 +47,20 @@ STATIC_DIR = Path(__file__).parents[2] / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.globals.update(
-    PREFIX=PREFIX, PAGE_HEADER=PAGE_HEADER, STATUS_LABELS=STATUS_LABELS, quote=quote
+    PREFIX=PREFIX,
+    PAGE_HEADER=PAGE_HEADER,
+    STATUS_LABELS=STATUS_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    quote=quote,
+)
+# A stored time in UTC, as the pages show it: PostgreSQL answers in its session's time
+# zone, SQLite without one (the store writes UTC).
+templates.env.filters["utc"] = lambda at: (
+    at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
 )
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+View = Literal["waiting", "approved", "rejected"]
+VIEW_DECISIONS = {"approved": "approve", "rejected": "reject"}
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -101,36 +121,56 @@ def queue(
     request: Request,
     session: SessionDep,
     pipeline: PipelineDep,
+    view: Annotated[View, Query()] = "waiting",
     article: Annotated[str | None, Query(max_length=255)] = None,
-    action: Annotated[str | None, Query(pattern="^(|approve|review|reject)$")] = None,
+    # "": the form's value for "any" before "open" became the default; kept working for
+    # links saved then, as the default
+    action: Annotated[ActionFilter | Literal[""] | None, Query()] = None,
     hint: Annotated[str | None, Query(max_length=64)] = None,
+    perspective: Annotated[bool, Query()] = False,
     sort: Annotated[Sort, Query()] = "newest",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    """Comments waiting for a moderator, newest or most severe first."""
+    """The queue's tabs: comments waiting for a moderator, newest or most severe first, and
+    those approved or rejected, the newest decision first."""
     caller = page_caller(request)
     if caller is None:
         return _login_redirect(request)
     thresholds = pipeline.policy_.flag
-    items = [make_item(row, thresholds) for row in newest_scores(session, undecided=True)]
-    filters = {"article": _blank(article), "action": _blank(action), "hint": _blank(hint)}
-    shown = queue_page(
-        items,
-        article_id=filters["article"],
-        action=filters["action"],
-        hint_type=filters["hint"],
-        sort=sort,
-        page=page,
-    )
+    filters: dict[str, Any] = {
+        "article": _blank(article),
+        "action": _blank(action) or "open",
+        "hint": _blank(hint),
+        "perspective": perspective,
+    }
+    if view == "waiting":
+        items = [make_item(row, thresholds) for row in newest_scores(session, undecided=True)]
+        shown = queue_page(
+            items,
+            article_id=filters["article"],
+            action=filters["action"],
+            hint_type=filters["hint"],
+            perspective=perspective,
+            sort=sort,
+            page=page,
+        )
+    else:
+        shown = _history(session, VIEW_DECISIONS[view], perspective, thresholds, page)
 
-    def page_url(number: int) -> str:
-        query: dict[str, Any] = {k: v for k, v in filters.items() if v}
-        return f"{PREFIX}?" + urlencode({**query, "sort": sort, "page": number})
+    def page_url(number: int, **changes: Any) -> str:
+        return _queue_url({**filters, "view": view, "sort": sort, "page": number, **changes})
+
+    def tab_url(tab: View) -> str:
+        # Only the Perspective filter carries over: the others are the Waiting tab's.
+        return _queue_url({"view": tab, "perspective": perspective})
 
     return templates.TemplateResponse(
         request,
         "queue.html",
         {
+            "view": view,
+            "tab_url": tab_url,
+            "counts": _tab_counts(session, perspective),
             "queue": shown,
             "filters": filters,
             "sort": sort,
@@ -140,6 +180,46 @@ def queue(
             "thresholds": thresholds,
         },
     )
+
+
+def _queue_url(query: dict[str, Any]) -> str:
+    """A link to the queue with these parameters, defaults left out."""
+    defaults = {"view": "waiting", "action": "open", "sort": "newest", "page": 1}
+    kept = {
+        name: 1 if value is True else value
+        for name, value in query.items()
+        if value and defaults.get(name) != value
+    }
+    return f"{PREFIX}?{urlencode(kept)}" if kept else PREFIX
+
+
+def _history(
+    session: Session, decision: str, perspective: bool, thresholds: dict[str, float], page: int
+) -> QueuePage:
+    """One page of the Approved or Rejected tab."""
+    total = count_decided(session, decision=decision, perspective=perspective)
+    pages = page_count(total)
+    page = min(page, pages)
+    rows = decided_page(
+        session,
+        decision=decision,
+        perspective=perspective,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    items = [history_item(feedback, score, thresholds) for feedback, score in rows]
+    return QueuePage(items, total, page, pages, [], [])
+
+
+def _tab_counts(session: Session, perspective: bool) -> dict[str, int]:
+    """Each tab's count: every comment it holds, whatever the Waiting tab's other filters
+    (its heading counts what they leave)."""
+    counts = {
+        view: count_decided(session, decision=decision, perspective=perspective)
+        for view, decision in VIEW_DECISIONS.items()
+    }
+    counts["waiting"] = count_waiting(session, perspective=perspective)
+    return counts
 
 
 @router.get("/articles/{article_id:path}", response_class=HTMLResponse)
