@@ -12,11 +12,14 @@ import json
 from enum import StrEnum
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from serve.config import get_settings
+
+if TYPE_CHECKING:
+    from serve.batch.jobs import Summary
 
 # Idle keep-alive connections live longer than uvicorn's 5 s default: a client that pools
 # connections (a CMS, the tests) otherwise races the server closing an idle one and gets
@@ -131,8 +134,8 @@ def export_feedback(
     Perspective suggestscore is one too, with its `suggested_scores`."""
     import json
 
+    from serve.integrations.perspective.suggestions import suggestion_from_note
     from serve.store import feedback_with_scores
-    from serve.suggestions import suggestion_from_note
 
     if not out.parent.is_dir():
         typer.echo(f"error: {out.parent} is not a directory", err=True)
@@ -256,38 +259,13 @@ def score(
     model_dir: ModelDir = None,
 ) -> None:
     """Score COMMENTS against ARTICLES into RESULTS; a JSON summary goes to stdout."""
-    from model.pipeline import Pipeline
-    from serve.batch import score_files
-    from serve.batch_io import input_format, output_format
-    from serve.batch_jobs import PipelineOptions
+    from serve.batch.jobs import PipelineOptions
+    from serve.batch.run import score_files
 
     errors = errors or out.with_name(out.name + ".errors.jsonl")
-    for path in (out, errors):
-        if not path.parent.is_dir():
-            typer.echo(f"error: {path.parent} is not a directory", err=True)
-            raise typer.Exit(2)
-    try:
-        for path in (articles, comments):
-            input_format(path)
-        output_format(out)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if ray_address and engine is not Engine.ray:
-        typer.echo("error: --ray-address needs --engine ray", err=True)
-        raise typer.Exit(2)
-    # checked here so that worker processes and Ray actors never start on a missing model
+    _check_score_options(articles, comments, out, errors, engine, ray_address)
+    model_dir = _model_dir_with_pipeline(model_dir)
     settings = get_settings()
-    model_dir = model_dir or settings.model_dir
-    config = Pipeline(model_dir).model_dir / "pipeline.json"
-    if not config.is_file():
-        typer.echo(
-            f"error: {config} not found: point REBUT_MODEL_DIR at a folder written by "
-            "`rebut export`",
-            err=True,
-        )
-        raise typer.Exit(1)
-
     try:
         summary = score_files(
             articles_path=articles,
@@ -306,7 +284,58 @@ def score(
     except OSError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    _report_score(summary, out, errors)
 
+
+def _check_score_options(
+    articles: Path,
+    comments: Path,
+    out: Path,
+    errors: Path,
+    engine: Engine,
+    ray_address: str | None,
+) -> None:
+    """Exit 2 on a folder that is not there, a file format rebut cannot read or write, or
+    --ray-address without Ray, before any file is opened."""
+    from serve.batch.files import input_format, output_format
+
+    for path in (out, errors):
+        if not path.parent.is_dir():
+            typer.echo(f"error: {path.parent} is not a directory", err=True)
+            raise typer.Exit(2)
+    try:
+        for path in (articles, comments):
+            input_format(path)
+        output_format(out)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if ray_address and engine is not Engine.ray:
+        typer.echo("error: --ray-address needs --engine ray", err=True)
+        raise typer.Exit(2)
+
+
+def _model_dir_with_pipeline(model_dir: Path | None) -> Path | None:
+    """The model folder to score with (the option, else REBUT_MODEL_DIR), or exit 1 when it
+    holds no pipeline.json: checked here so that worker processes and Ray actors never start
+    on a missing model."""
+    from model.pipeline import Pipeline
+
+    model_dir = model_dir or get_settings().model_dir
+    config = Pipeline(model_dir).model_dir / "pipeline.json"
+    if not config.is_file():
+        typer.echo(
+            f"error: {config} not found: point REBUT_MODEL_DIR at a folder written by "
+            "`rebut export`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return model_dir
+
+
+def _report_score(summary: Summary, out: Path, errors: Path) -> None:
+    """One line for people on stderr, the summary as JSON on stdout, and the exit code: 130
+    when interrupted (--resume goes on), 1 when the model failed on well-formed comments."""
     notes = f", {summary.skipped} already done" if summary.skipped else ""
     notes += f", {summary.article_errors} bad article rows" if summary.article_errors else ""
     typer.echo(

@@ -101,8 +101,9 @@ class Settings(BaseSettings):
     # -- Coral Talk -----------------------------------------------------------------------
     # Signing secrets Coral shows for the external moderation phase; several during rotation.
     coral_secrets: CommaList = Field(default_factory=list)
-    # Fetch the page of a story no article is stored for (serve/story_fetch.py). Off by
-    # default: it makes the server send requests to URLs that arrive in requests.
+    # Fetch the page of a story no article is stored for
+    # (serve/integrations/coral/story_fetch.py). Off by default: it makes the server send
+    # requests to URLs that arrive in requests.
     coral_fetch_stories: bool = False
     # The only hosts story pages are fetched from, matched exactly (no subdomains), so a
     # forged or odd story URL cannot point the server at an internal address.

@@ -15,9 +15,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from model.pipeline import Pipeline
-from serve.batcher import MicroBatcher
 from serve.config import Settings
 from serve.keys import find_key, hash_key
+from serve.micro_batcher import MicroBatcher
 from serve.problems import ApiProblem
 
 

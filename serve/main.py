@@ -15,18 +15,18 @@ from model.pipeline import Pipeline
 from model.runtime import limit_malloc_arenas
 from serve.api.main import api_router, root_router
 from serve.api.routes.pages import PREFIX, STATIC_DIR
-from serve.batcher import MicroBatcher
 from serve.body_guard import BodyGuard
 from serve.config import Settings, get_settings
-from serve.events import oldest_waiting_s, queue_depth
+from serve.integrations.webhooks.events import oldest_waiting_s, queue_depth
+from serve.integrations.webhooks.worker import Worker
 from serve.keys import hash_key
 from serve.logs import configure_logging
 from serve.metrics import Metrics, MetricsMiddleware
+from serve.micro_batcher import MicroBatcher
 from serve.problems import add_problem_handlers
 from serve.rate_limit import TokenBuckets
 from serve.security_headers import SecurityHeaders
 from serve.store import make_engine, make_sessionmaker, migrate
-from serve.worker import Worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from model.errors import InputError
-from serve.perspective import PerspectiveError, google_error
+from serve.integrations.perspective.schema import PerspectiveError, google_error
 
 PROBLEM_JSON = "application/problem+json"
 PERSPECTIVE_PREFIX = "/v1alpha1/"

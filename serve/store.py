@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from model.article_index import content_hash
 from model.errors import CommentOwnedElsewhere
 from model.result import ArticleIn, Result
-from serve import coral
+from serve.integrations.coral import moderation as coral
 from serve.tables import (
     ArticleRow,
     ArticleVersionRow,

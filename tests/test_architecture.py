@@ -19,7 +19,6 @@ MAX_FUNCTION_LINES = 80
 # Known debt: split these, then take them off.
 LONG_MODULES = {"training/datasets.py", "training/multitask.py"}
 LONG_FUNCTIONS = {
-    "serve/cli.py:score",
     "training/multitask.py:fit",
     "training/train.py:train",
 }

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from test_api import assert_problem
 
 from serve.config import Settings
-from serve.story_fetch import MAX_PAGE_BYTES, host_allowed
+from serve.integrations.coral.story_fetch import MAX_PAGE_BYTES, host_allowed
 
 PHASE = "/v1/integrations/coral/moderation"
 NEW_SECRET, OLD_SECRET = "ssc_new_2f0e8c5d7a9b", "ssc_old_91ab44c3e0f1"

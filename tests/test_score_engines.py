@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serve.batch_io import read_records
+from serve.batch.files import read_records
 
 N_COMMENTS = 48
 BAD_LINES = {  # comment line (1-based) -> the error code it must get

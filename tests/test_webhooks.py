@@ -234,7 +234,7 @@ def test_without_secrets_the_webhook_is_off(server: str) -> None:
 def test_readme_example_verifies(tmp_path: Path) -> None:
     """The signing snippet in docs/integrations.md, run as written, accepts rebut's own
     signature."""
-    from serve.signatures import sign, verify
+    from serve.integrations.signatures import sign, verify
 
     doc = (Path(__file__).parents[1] / "docs" / "integrations.md").read_text()
     snippet = doc.split("<!-- verify-example -->")[1].split("```python")[1].split("```")[0]

@@ -1,7 +1,7 @@
 """What a CMS does: sign an event the way docs/integrations.md shows, and receive rebut's callbacks.
 
-Written from docs/integrations.md's description of the scheme, not with serve/signatures.py, so the
-tests check that the server keeps to what the docs promise.
+Written from docs/integrations.md's description of the scheme, not with
+serve/integrations/signatures.py, so the tests check that the server keeps to what the docs promise.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 In Coral's admin (Configure > Moderation > Phases) the URL is
 `https://REBUT/v1/integrations/coral/moderation?key=KEY`, and the signing secret Coral shows
 goes into REBUT_CORAL_SECRETS. With REBUT_CORAL_FETCH_STORIES, a story with no stored article
-gets one from its page (serve/story_fetch.py).
+gets one from its page (serve/integrations/coral/story_fetch.py).
 
 Coral retries a phase it got no answer from, so a comment may come twice: a resend with the
 same id and text is answered from the stored result, with no model pass and no new row (a
@@ -17,18 +17,18 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from model.result import ArticleIn, CommentIn, Result
-from serve.coral import (
+from serve.deps import PipelineDep, SettingsDep
+from serve.integrations.coral.moderation import (
     OWNER,
     ExternalModerationRequest,
     ExternalModerationResponse,
     comment_id,
     decide,
 )
-from serve.deps import PipelineDep, SettingsDep
+from serve.integrations.coral.story_fetch import fetch_story
+from serve.integrations.signatures import CORAL_HEADER, SignatureError, verify_coral
 from serve.problems import PROBLEM_RESPONSES, ApiProblem, parse_body
-from serve.signatures import CORAL_HEADER, SignatureError, verify_coral
 from serve.store import check_owner, get_article, save_result, upsert_article
-from serve.story_fetch import fetch_story
 
 router = APIRouter(prefix="/integrations/coral", tags=["coral"], responses=PROBLEM_RESPONSES)
 

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from serve.deps import PipelineDep, require_key
-from serve.events import oldest_waiting_s, queue_depth
+from serve.integrations.webhooks.events import oldest_waiting_s, queue_depth
 from serve.problems import problem_response
 from serve.store import ping
 

@@ -1,6 +1,6 @@
 """`POST /v1alpha1/comments:analyze`: Perspective's AnalyzeComment, answered by rebut's model;
 `POST /v1alpha1/comments:suggestscore`: Perspective's SuggestCommentScore, kept as moderator
-feedback (serve/suggestions.py).
+feedback (serve/integrations/perspective/suggestions.py).
 
 A Perspective client moves to rebut by changing its host and key (`?key=KEY`, as
 Perspective's clients send it). Errors come in Perspective's (Google's) error shape.
@@ -17,7 +17,7 @@ from model.errors import EmptyText, TextTooLong
 from model.language import detect_language
 from model.result import CommentIn
 from serve.deps import BatcherDep, CallerDep, PipelineDep, SessionDep, require_key
-from serve.perspective import (
+from serve.integrations.perspective.schema import (
     ATTRIBUTE_NAMES,
     SUPPORTED_LANGUAGE,
     UNSCORED_PERSPECTIVE_ATTRIBUTES,
@@ -33,8 +33,8 @@ from serve.perspective import (
     discovery_document,
     is_english,
 )
+from serve.integrations.perspective.suggestions import add_suggestion
 from serve.store import check_owner, save_result
-from serve.suggestions import add_suggestion
 
 router = APIRouter(prefix="/v1alpha1", tags=["perspective"], dependencies=[Depends(require_key)])
 discovery_router = APIRouter(tags=["perspective"])

@@ -1,8 +1,8 @@
 """The generic CMS webhook: signed events in, a durable queue, results out by callback.
 
 A CMS POSTs `comment.created`, `comment.updated` and `article.updated` events signed with
-`Rebut-Signature` (serve/signatures.py). The answer is 202 only once the event is committed;
-the worker scores it, stores the result (GET /v1/comments/{id}) and, with
+`Rebut-Signature` (serve/integrations/signatures.py). The answer is 202 only once the event
+is committed; the worker scores it, stores the result (GET /v1/comments/{id}) and, with
 REBUT_CALLBACK_URL set, POSTs it back signed the same way.
 """
 
@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from model.result import Id
 from serve.deps import PipelineDep, SessionDep, SettingsDep
-from serve.events import (
+from serve.integrations.signatures import REBUT_HEADER, SignatureError, verify
+from serve.integrations.webhooks.events import (
     Enqueued,
     EventPublic,
     EventStatus,
@@ -25,7 +26,6 @@ from serve.events import (
     to_public,
 )
 from serve.problems import PROBLEM_RESPONSES, ApiProblem, Problem, parse_body
-from serve.signatures import REBUT_HEADER, SignatureError, verify
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=PROBLEM_RESPONSES)
 

@@ -3,7 +3,7 @@
     read_text(sorted spool) -> map_batches(RayScorer, actor pool of N) -> RESULTS
 
 Checking rows, `--resume` and writing RESULTS and ERRORS stay in this process, exactly as
-for the local engine (serve/batch.py), so both engines answer the same input with the same
+for the local engine (run.py, rows.py), so both engines answer the same input with the same
 records. Ray reads the spool of valid comments (one JSON object a line, sorted by
 article, so a batch mostly holds one article's comments) and runs `map_batches` on an
 actor pool: each actor loads one Pipeline (its own ONNX sessions, one thread, as it holds
@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from model.result import ArticleIn, CommentIn
-from serve.batch_jobs import Output, PipelineOptions, score_items
+from serve.batch.jobs import Output, PipelineOptions, score_items
 
 
 class RayScorer:

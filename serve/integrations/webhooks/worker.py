@@ -26,9 +26,9 @@ from model.errors import InputError
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn, Hint
 from serve.config import Settings
-from serve.events import EventStatus, WebhookEvent
+from serve.integrations.signatures import REBUT_HEADER, sign
+from serve.integrations.webhooks.events import EventStatus, WebhookEvent
 from serve.logs import describe_store_error
-from serve.signatures import REBUT_HEADER, sign
 from serve.store import check_owner, get_article, now, save_result, upsert_article
 from serve.tables import CommentScoreRow, WebhookEventRow
 

@@ -1,7 +1,7 @@
 """The CMS webhook's events and their queue in the store.
 
 An event is committed (status `received`) before the webhook is answered 202, and the
-worker (serve/worker.py) takes it from there. Event ids make deliveries idempotent: the same
+worker (worker.py) takes it from there. Event ids make deliveries idempotent: the same
 event sent twice is stored once.
 """
 

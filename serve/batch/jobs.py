@@ -1,7 +1,7 @@
-"""What a `rebut score` run is made of, shared by the command (serve/batch.py) and its
-engines (serve/batch_local.py, serve/batch_ray.py): a Job (one model call's comments), the
-Outcome of scoring each, score_items (a Job's comments through the pipeline, one by one if
-the batch call fails) and the Output that records outcomes in RESULTS and ERRORS."""
+"""What a `rebut score` run is made of, shared by the run (run.py, rows.py) and its engines
+(engine_local.py, engine_ray.py): a Job (one model call's comments), the Outcome of scoring
+each, score_items (a Job's comments through the pipeline, one by one if the batch call
+fails) and the Output that records outcomes in RESULTS and ERRORS."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import IO, Any
 from model.errors import InputError
 from model.pipeline import Pipeline
 from model.result import ArticleIn, CommentIn, ErrorDetail, ErrorRecord
-from serve.batch_io import BadLine, ResultWriter
+from serve.batch.files import BadLine, ResultWriter
 
 # (error code or None, Result JSON or error message): what scoring one comment gives,
 # small and picklable so worker processes and Ray actors can send it back.

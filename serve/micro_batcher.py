@@ -7,7 +7,7 @@ arrival order, and a batch gives the pipeline more independent forward passes to
 side by side (model/runtime.py map_rows): with 16 clients on 2 cores, 12.9 -> 15.3
 requests/s (bench/service.py, 320 requests, load average about 4 from other jobs).
 Results are the same as scoring each comment alone: every forward pass is still one
-input (tests/test_batcher.py).
+input (tests/test_micro_batcher.py).
 """
 
 from __future__ import annotations

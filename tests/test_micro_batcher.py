@@ -1,5 +1,5 @@
 """Concurrency that must not change a result: forward passes run side by side
-(Pipeline `rows`) and the API's micro-batching of concurrent requests (serve/batcher.py),
+(Pipeline `rows`) and the API's micro-batching of concurrent requests (serve/micro_batcher.py),
 on the real bundled models."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from model import ArticleIn, CommentIn, EmptyText, Pipeline
-from serve.batcher import MicroBatcher
+from serve.micro_batcher import MicroBatcher
 
 ARTICLE = ArticleIn(
     id="tram",

@@ -111,7 +111,7 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
 
 def _csv_rows(path: Path) -> Iterator[Row]:
     # surrogateescape keeps bytes that are not UTF-8 as lone surrogates, which the field
-    # checks (serve/batch.py) report as invalid_encoding for that row alone.
+    # checks (serve/batch/rows.py) report as invalid_encoding for that row alone.
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.DictReader(f)
         while True:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from model.pipeline import Pipeline
 from model.result import ArticleIn
-from serve.batch_jobs import Job, Outcome, Output, PipelineOptions, score_items
+from serve.batch.jobs import Job, Outcome, Output, PipelineOptions, score_items
 
 IN_FLIGHT = 2  # batches handed to a worker at once: one running, one waiting in its pipe
 

@@ -1,0 +1,1 @@
+"""Perspective API compatibility: its requests, responses and errors, and its suggestions."""
