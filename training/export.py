@@ -4,7 +4,7 @@
 
 Copies the run's model/ folder (encoder/, text/, pair/: int8 ONNX, tokenizer.json and
 heads.json each) and writes pipeline.json (models, thresholds, version), metrics.json and
-README.md (the model card with metrics, data sources, licences and sha256).
+README.md (the model card: folders, sha256, thresholds, data, pointers to the task cards).
 """
 
 from __future__ import annotations
@@ -53,5 +53,5 @@ def export(run_dir: Path, out: Path) -> dict:
     }
     (out / "pipeline.json").write_text(json.dumps(pipeline, indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    write_card(out, pipeline, report)
+    write_card(out, pipeline)
     return pipeline
