@@ -36,8 +36,9 @@ Feeds = dict[str, np.ndarray]
 def torch_model(model_dir: Path) -> torch.nn.Module:
     """The PyTorch fp32 module behind `model_dir` (an encoder or a multi-head folder)."""
     import transformers
+    from transformers import AutoModel
 
-    from training import multitask
+    from training.multitask.model import Calibrated, HeadSpec, MultiHeadModel
 
     transformers.logging.set_verbosity_error()  # the base checkpoint's unused pooler
     from training.export_encoder import default_base_model, load_pooled
@@ -46,15 +47,13 @@ def torch_model(model_dir: Path) -> torch.nn.Module:
     if not (model_dir / "heads.json").is_file():
         return load_pooled(base)[0]
     heads = json.loads((model_dir / "heads.json").read_text())
-    specs = [
-        multitask.HeadSpec(h["task"], h["labels"], h["multilabel"], h["max_tokens"]) for h in heads
-    ]
+    specs = [HeadSpec(h["task"], h["labels"], h["multilabel"], h["max_tokens"]) for h in heads]
     torch.manual_seed(0)
-    transformer = multitask.AutoModel.from_pretrained(base, add_pooling_layer=False)
-    model = multitask.MultiHeadModel(transformer, specs)
+    transformer = AutoModel.from_pretrained(base, add_pooling_layer=False)
+    model = MultiHeadModel(transformer, specs)
     identity = {"scale": 1.0, "bias": 0.0}  # an older folder's heads.json may carry none
     calibration = {h["task"]: h.get("calibration", identity) for h in heads}
-    return multitask.Calibrated(model, specs, calibration).eval()
+    return Calibrated(model, specs, calibration).eval()
 
 
 def onnx_fp32(model_dir: Path, name: str) -> Path:

@@ -3,7 +3,7 @@ against bfloat16 autocast, on this machine's CPU: seconds a step, median.
 
     python bench/train_step.py [--batch-size 32] [--tokens 256] [--steps 6]
 
-The model is training/multitask.py's MultiHeadModel over the packaged base encoder with
+The model is training/multitask/model.py's MultiHeadModel over the packaged base encoder with
 one stance-sized head, the word embeddings frozen as in training; the batch is random
 token ids, every position attended (the longest rows training sees). `rebut train` picks
 bfloat16 by itself where the CPU multiplies it natively (`bf16_autocast`); this bench says
@@ -21,15 +21,16 @@ from pathlib import Path
 
 import torch
 
-from training import multitask
 from training.export_encoder import default_base_model
+from training.multitask.model import FROZEN, HeadSpec, MultiHeadModel, bf16_autocast
+from training.multitask.weights import load_base, pack_base
 
 
 def step_seconds(bf16: bool, batch_size: int, tokens: int, steps: int, base: Path) -> float:
     torch.manual_seed(0)
-    spec = multitask.HeadSpec("stance", ["a", "b", "c", "d"], False, tokens)
-    model = multitask.MultiHeadModel(multitask.load_base(base), [spec]).train()
-    model.transformer.get_parameter(multitask.FROZEN).requires_grad_(False)
+    spec = HeadSpec("stance", ["a", "b", "c", "d"], False, tokens)
+    model = MultiHeadModel(load_base(base), [spec]).train()
+    model.transformer.get_parameter(FROZEN).requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-5)
     ids = torch.randint(1000, 20000, (batch_size, tokens))
@@ -55,10 +56,10 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=6)
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        base = multitask.pack_base(default_base_model(), Path(tmp) / "base")
+        base = pack_base(default_base_model(), Path(tmp) / "base")
         report = {
             "threads": torch.get_num_threads(),
-            "bf16_native": multitask.bf16_autocast("cpu"),
+            "bf16_native": bf16_autocast("cpu"),
             "batch": [args.batch_size, args.tokens],
             "fp32_s": round(step_seconds(False, args.batch_size, args.tokens, args.steps, base), 3),
             "bf16_s": round(step_seconds(True, args.batch_size, args.tokens, args.steps, base), 3),

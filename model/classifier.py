@@ -1,5 +1,5 @@
 """A fine-tuned multi-head classifier: tokenizer.json, heads.json and one ONNX graph from
-token ids to every head's calibrated probabilities (training/multitask.py exports it).
+token ids to every head's calibrated probabilities (training/multitask/export.py exports it).
 
 rebut serves two of them. `text` reads one text and answers moderation (one sigmoid per
 attribute) and check-worthiness (softmax) in the same pass; `pair` reads two texts joined

@@ -1,5 +1,6 @@
-"""training/datasets.py against the real ../shared/datasets: labels in range, no group on
-both sides of a split, no FRANK test article anywhere. Skipped where the data is absent."""
+"""The task loaders of training/data/ against the real ../shared/datasets: labels in
+range, no group on both sides of a split, no FRANK test article anywhere. Skipped where
+the data is absent."""
 
 from __future__ import annotations
 
@@ -9,11 +10,31 @@ from pathlib import Path
 
 import pytest
 
+import training.data
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
 from model.sentences import split_sentences
-from training import datasets as ds
+from training.data.checkworthy import load_checkworthy
+from training.data.examples import TASKS, StanceExample
+from training.data.grounding_human import _frank, _xsum_hallucinations, load_grounding
+from training.data.grounding_synthetic import MAX_LABEL_SHARE
+from training.data.moderation_sources import (
+    READER_SENTENCE_WORDS,
+    _threat_frames,
+    load_moderation,
+)
+from training.data.perturbations import _claimable_sentences
+from training.data.provenance import source_files
+from training.data.splits import _norm, _rows, default_data_dir, in_dev
+from training.data.stance import load_stance, load_stance_test
+from training.data.stance_synthetic import (
+    OFFTOPIC_SOURCES,
+    _comment_frames,
+    negate_claim,
+    negated_claims,
+    turned_reports,
+)
 
-DATA = ds.default_data_dir()
+DATA = default_data_dir()
 needs_data = pytest.mark.skipif(
     not (DATA / "MANIFEST.json").is_file(),
     reason=f"public datasets not found at {DATA} (set REBUT_DATA_DIR)",
@@ -30,7 +51,7 @@ def frank_test_hashes() -> set[str]:
 @needs_data
 def test_moderation_labels_and_groups() -> None:
     # full load (a few seconds): the disjointness check must see the real splits
-    train, dev = ds.load_moderation()
+    train, dev = load_moderation()
     assert train and dev
     for e in train + dev:
         assert set(e.labels) == set(ATTRIBUTES)
@@ -38,7 +59,7 @@ def test_moderation_labels_and_groups() -> None:
         assert any(v is not None for v in e.labels.values()), e
         assert e.text.strip()
     assert not {e.group for e in train} & {e.group for e in dev}
-    assert not {ds._norm(e.text) for e in train} & {ds._norm(e.text) for e in dev}
+    assert not {_norm(e.text) for e in train} & {_norm(e.text) for e in dev}
     assert {e.source for e in dev} == {
         "jigsaw",
         "civil_comments_spans",
@@ -53,7 +74,7 @@ def test_moderation_labels_and_groups() -> None:
 
 @needs_data
 def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
-    train, dev = ds.load_moderation()
+    train, dev = load_moderation()
     comments = {
         s: [e for e in part if e.source == "reader_comments"]
         for s, part in (("train", train), ("dev", dev))
@@ -64,7 +85,7 @@ def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
         assert e.labels["insult"] is None  # the pages allow calling a politician a joke
     # a comment's group is its claim cluster in the stance split, so it sits on the same
     # side there (stance caps unrelated pairs, so not every comment is a stance example)
-    stance_train, stance_dev = ds.load_stance()
+    stance_train, stance_dev = load_stance()
     stance_dev_groups = {e.group for e in stance_dev if e.source == "arc"}
     stance_train_groups = {e.group for e in stance_train if e.source == "arc"}
     assert {e.group for e in comments["dev"]} & stance_dev_groups
@@ -72,9 +93,9 @@ def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
     assert {e.group for e in comments["train"]} & stance_train_groups
     assert not {e.group for e in comments["train"]} & stance_dev_groups
     # only comments that ARC's training file pairs with a claim
-    paired = {r["Body ID"] for r in ds._rows(DATA / "stance/arc/arc_stances_train.csv")}
+    paired = {r["Body ID"] for r in _rows(DATA / "stance/arc/arc_stances_train.csv")}
     texts = {
-        r["Body ID"]: r["articleBody"].strip() for r in ds._rows(DATA / "stance/arc/arc_bodies.csv")
+        r["Body ID"]: r["articleBody"].strip() for r in _rows(DATA / "stance/arc/arc_bodies.csv")
     }
     unpaired = {t for b, t in texts.items() if b not in paired} - {
         t for b, t in texts.items() if b in paired
@@ -84,8 +105,8 @@ def test_reader_comments_are_arcs_train_comments_on_their_stance_side() -> None:
 
 @needs_data
 def test_reader_sentences_are_sentences_of_the_comments_on_their_side() -> None:
-    train, dev = ds.load_moderation()
-    low, high = ds.READER_SENTENCE_WORDS
+    train, dev = load_moderation()
+    low, high = READER_SENTENCE_WORDS
     for part in (train, dev):
         comments = [e for e in part if e.source == "reader_comments"]
         sentences = [e for e in part if e.source == "reader_sentences"]
@@ -101,11 +122,11 @@ def test_reader_sentences_are_sentences_of_the_comments_on_their_side() -> None:
             assert e.text in served[e.group] and e.text not in whole
             assert low <= len(e.text.split()) <= high
             assert e.labels == comments[0].labels
-        assert len({ds._norm(e.text) for e in sentences}) == len(sentences)
+        assert len({_norm(e.text) for e in sentences}) == len(sentences)
 
 
 def test_threat_frames_keep_their_split_and_stay_apart_from_the_tests() -> None:
-    train, dev = ds._threat_frames(DATA)
+    train, dev = _threat_frames(DATA)
     assert train and dev
     assert not {e.group for e in train} & {e.group for e in dev}  # a frame is on one side
     for e in train + dev:
@@ -122,16 +143,16 @@ def test_threat_frames_keep_their_split_and_stay_apart_from_the_tests() -> None:
 
 @needs_data
 def test_checkworthy_labels_and_no_shared_text() -> None:
-    train, dev = ds.load_checkworthy()
+    train, dev = load_checkworthy()
     assert train and dev
     assert {e.label for e in train} == {0, 1} and {e.label for e in dev} == {0, 1}
     # CheckworthyExample carries no group; a sentence must still not be on both sides
-    assert not {ds._norm(e.text) for e in train} & {ds._norm(e.text) for e in dev}
+    assert not {_norm(e.text) for e in train} & {_norm(e.text) for e in dev}
 
 
 @needs_data
 def test_news_facts_and_opinions_keep_their_benchmarks_splits() -> None:
-    train, dev = ds.load_checkworthy()
+    train, dev = load_checkworthy()
     sides = (("train", train), ("dev", dev))
     facts = {s: [e for e in part if e.source == "rebut_news_facts"] for s, part in sides}
     opinions = {s: [e for e in part if e.source == "rebut_opinions"] for s, part in sides}
@@ -139,7 +160,7 @@ def test_news_facts_and_opinions_keep_their_benchmarks_splits() -> None:
     assert {e.label for e in facts["train"] + facts["dev"]} == {1}
     assert {e.label for e in opinions["train"] + opinions["dev"]} == {0}
     # a news fact is a sentence of an FNC-1 body on the same side of the stance split
-    _, stance_dev = ds.load_stance()
+    _, stance_dev = load_stance()
     dev_bodies = " ".join(e.article_body for e in stance_dev if e.source == "fnc1")
     assert all(e.text in dev_bodies for e in facts["dev"])
     assert not any(e.text in dev_bodies for e in facts["train"])
@@ -157,7 +178,7 @@ def test_news_facts_and_opinions_keep_their_benchmarks_splits() -> None:
 
 @needs_data
 def test_stance_labels_and_groups() -> None:
-    train, dev = ds.load_stance()
+    train, dev = load_stance()
     assert train and dev
     assert {e.label for e in train} == set(STANCE_LABELS)
     assert {e.label for e in dev} <= set(STANCE_LABELS)
@@ -171,22 +192,20 @@ def test_stance_labels_and_groups() -> None:
 def test_the_stance_test_split_shares_no_claim_or_comment_with_train_or_dev() -> None:
     """ARC's held-out claim clusters: none of their claims or comments reaches train or dev,
     as an unrelated pair either; Perspectrum's test claims are its upstream test split."""
-    test = ds.load_stance_test()
-    train, dev = ds.load_stance()
+    test = load_stance_test()
+    train, dev = load_stance()
     assert len(test["arc"]) > 300 and {e.label for e in test["arc"]} == set(STANCE_LABELS)
     assert len(test["perspectrum"]) > 1500
-    seen = {ds._norm(e.comment) for e in train + dev} | {
-        ds._norm(e.article_body) for e in train + dev
-    }
+    seen = {_norm(e.comment) for e in train + dev} | {_norm(e.article_body) for e in train + dev}
     for source, rows in test.items():
-        assert not {ds._norm(e.comment) for e in rows} & seen, source
-        assert not {ds._norm(e.article_body) for e in rows} & seen, source
+        assert not {_norm(e.comment) for e in rows} & seen, source
+        assert not {_norm(e.article_body) for e in rows} & seen, source
         assert not {e.group for e in rows} & {e.group for e in train + dev}, source
 
 
 @needs_data
 def test_framed_stance_rows_are_train_only_and_read_no_dev_body() -> None:
-    train, dev = ds.load_stance()
+    train, dev = load_stance()
     framed = [e for e in train if e.source == "rebut_frames"]
     assert not [e for e in dev if e.source == "rebut_frames"]
     assert {e.label for e in framed} == {"agrees", "disputes", "discusses"}
@@ -195,31 +214,31 @@ def test_framed_stance_rows_are_train_only_and_read_no_dev_body() -> None:
     # the fact inside a frame comes from a training body: no sentence only dev holds
     # (boilerplate such as "Disclosure: ..." is in bodies on both sides, and may be one)
     train_bodies = {e.article_body for e in train if e.source == "fnc1"}
-    train_sentences = {s for body in train_bodies for s in ds._claimable_sentences(body)}
-    dev_only = {s for body in dev_bodies for s in ds._claimable_sentences(body)}
+    train_sentences = {s for body in train_bodies for s in _claimable_sentences(body)}
+    dev_only = {s for body in dev_bodies for s in _claimable_sentences(body)}
     dev_only -= train_sentences
     assert dev_only
     assert not [e.comment for e in framed if any(s in e.comment for s in dev_only)]
     # every frame wraps a fact; the seed comment's wording is in none of them
-    frames = ds._comment_frames()
+    frames = _comment_frames()
     assert all("{fact}" in f for kind in frames.values() for f in kind["frames"])
     assert not [f for kind in frames.values() for f in kind["frames"] if "mention" in f]
 
 
 @needs_data
 def test_offtopic_stance_rows_are_real_train_comments_beside_train_bodies() -> None:
-    train, dev = ds.load_stance()
+    train, dev = load_stance()
     offtopic = [e for e in train if e.source == "rebut_offtopic"]
     assert len(offtopic) > 500 and {e.label for e in offtopic} == {"unrelated"}
     assert not [e for e in dev if e.source == "rebut_offtopic"]
     dev_bodies = {e.article_body for e in dev if e.source == "fnc1"}
     assert not {e.article_body for e in offtopic} & dev_bodies
     # each comment is a non-abusive comment of a moderation *train* split, used once
-    moderation_train, moderation_dev = ds.load_moderation()
+    moderation_train, moderation_dev = load_moderation()
     clean_train = {
         e.text
         for e in moderation_train
-        if e.source in ds.OFFTOPIC_SOURCES and not e.labels["toxicity"]
+        if e.source in OFFTOPIC_SOURCES and not e.labels["toxicity"]
     }
     comments = [e.comment for e in offtopic]
     assert set(comments) <= clean_train and len(set(comments)) == len(comments)
@@ -243,17 +262,17 @@ def test_offtopic_stance_rows_are_real_train_comments_beside_train_bodies() -> N
     ],
 )
 def test_negate_claim_turns_one_auxiliary(claim: str, negated: str | None) -> None:
-    assert ds.negate_claim(claim) == negated
+    assert negate_claim(claim) == negated
 
 
 def test_negated_claims_keep_the_comment_and_swap_agrees_and_disputes() -> None:
     rows = [
-        ds.StanceExample(
+        StanceExample(
             "Cars are the future.", "", "Electric cars will not succeed", label, "arc", "g"
         )
         for label in ("agrees", "disputes", "discusses", "unrelated")
     ]
-    negated = ds.negated_claims(rows)
+    negated = negated_claims(rows)
     assert [(e.label, e.article_body, e.source) for e in negated] == [
         ("disputes", "Electric cars will succeed", "arc_negated"),
         ("agrees", "Electric cars will succeed", "arc_negated"),
@@ -263,7 +282,7 @@ def test_negated_claims_keep_the_comment_and_swap_agrees_and_disputes() -> None:
 
 @needs_data
 def test_negated_claim_rows_are_train_only() -> None:
-    train, dev = ds.load_stance()
+    train, dev = load_stance()
     negated = [e for e in train if e.source.endswith("_negated")]
     assert {e.source for e in negated} == {"arc_negated", "perspectrum_negated"}
     assert len(negated) > 5000 and not [e for e in dev if e.source.endswith("_negated")]
@@ -275,55 +294,55 @@ def test_negated_claim_rows_are_train_only() -> None:
 
 @needs_data
 def test_turned_reports_put_a_statement_and_its_negation_under_both_reports() -> None:
-    rows = ds.turned_reports(dev=True, limit=5)
+    rows = turned_reports(dev=True, limit=5)
     assert len(rows) == 20 and {e.source for e in rows} == {"rebut_turned_reports"}
-    assert all(ds.in_dev(e.group) for e in rows)  # dev bodies only: no training leaks in
+    assert all(in_dev(e.group) for e in rows)  # dev bodies only: no training leaks in
     for said, said_turned, negated, negated_turned in zip(*[iter(rows)] * 4):
         labels = [e.label for e in (said, said_turned, negated, negated_turned)]
         assert labels == ["agrees", "disputes", "disputes", "agrees"]
         assert said.comment == said_turned.comment and negated.comment == negated_turned.comment
-        assert ds.negate_claim(said.comment) == negated.comment
+        assert negate_claim(said.comment) == negated.comment
         body, turned = said.article_body, said_turned.article_body
         assert said.comment in body and negated.comment in turned
         assert turned == body.replace(said.comment, negated.comment, 1)
         assert (negated.article_body, negated_turned.article_body) == (body, turned)
-    training = ds.turned_reports(dev=False, limit=50)  # the rows of the pass tried for 0.5.12
-    assert len(training) == 200 and not [e for e in training if ds.in_dev(e.group)]
+    training = turned_reports(dev=False, limit=50)  # the rows of the pass tried for 0.5.12
+    assert len(training) == 200 and not [e for e in training if in_dev(e.group)]
 
 
 @needs_data
 def test_grounding_labels_groups_and_balance() -> None:
-    train, dev = ds.load_grounding(limit_per_source=LIMIT)
+    train, dev = load_grounding(limit_per_source=LIMIT)
     assert train and dev
     for split in (train, dev):
         labels = [e.label for e in split]
         assert set(labels) == set(GROUNDING_LABELS)
-        assert max(labels.count(x) for x in set(labels)) <= ds.MAX_LABEL_SHARE * len(labels) + 1
+        assert max(labels.count(x) for x in set(labels)) <= MAX_LABEL_SHARE * len(labels) + 1
     assert not {e.article_id for e in train} & {e.article_id for e in dev}
 
 
 @needs_data
 def test_no_frank_test_article_in_grounding(frank_test_hashes: set[str]) -> None:
     # the human-labelled sources in full (they are small); synthetic ones do not read FRANK
-    examples = ds._frank(DATA) + ds._xsum_hallucinations(DATA)
+    examples = _frank(DATA) + _xsum_hallucinations(DATA)
     assert examples
     assert not {e.article_id.split(":", 1)[1] for e in examples} & frank_test_hashes
     test_files = {f"grounding/frank/articles/{h}.json" for h in frank_test_hashes}
-    assert not test_files & {f["file"] for f in ds.source_files("grounding")}
+    assert not test_files & {f["file"] for f in source_files("grounding")}
 
 
 def test_split_is_a_function_of_the_group() -> None:
     rng = random.Random(0)
     groups = [f"g{rng.random()}" for _ in range(2000)]
-    share = sum(ds.in_dev(g, 10) for g in groups) / len(groups)
+    share = sum(in_dev(g, 10) for g in groups) / len(groups)
     assert 0.07 < share < 0.13
-    assert all(ds.in_dev(g, 10) == ds.in_dev(g, 10) for g in groups[:50])
+    assert all(in_dev(g, 10) == in_dev(g, 10) for g in groups[:50])
 
 
 @needs_data
 def test_limit_is_deterministic_and_per_source() -> None:
-    a = ds.load_stance(limit_per_source=20)
-    b = ds.load_stance(limit_per_source=20)
+    a = load_stance(limit_per_source=20)
+    b = load_stance(limit_per_source=20)
     assert a == b
     for split in a:
         counts: dict[str, int] = {}
@@ -334,16 +353,17 @@ def test_limit_is_deterministic_and_per_source() -> None:
 
 @needs_data
 def test_source_files_cite_the_manifest() -> None:
-    for task in ds.TASKS:
-        files = ds.source_files(task)
+    for task in TASKS:
+        files = source_files(task)
         assert files
         for f in files:
             assert set(f) == {"file", "sha256", "license", "repository", "commit"}
             assert (DATA / f["file"]).is_file()
     with pytest.raises(ValueError, match="valid tasks"):
-        ds.source_files("sentiment")
+        source_files("sentiment")
 
 
 def test_no_torch_import() -> None:
-    source = Path(ds.__file__).read_text()
-    assert "import torch" not in source and "import pandas" not in source
+    for path in Path(training.data.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert "import torch" not in source and "import pandas" not in source, path.name

@@ -21,8 +21,8 @@ from training.data.grounding import (
     training_rows,
 )
 from training.data.pairs import GroundingPair, norm
-from training.datasets import default_data_dir
-from training.multitask import _softmax_losses
+from training.data.splits import default_data_dir
+from training.multitask.loss import _softmax_losses
 
 DATA = default_data_dir()
 needs_data = pytest.mark.skipif(

@@ -69,17 +69,20 @@ def test_multi_head_classifier_onnx_matches_pytorch(tmp_path, sentences) -> None
     the PyTorch forward pass, on single sentences and on (claim, passage) pairs, fp32 and
     int8; the weights need no training for this."""
     from safetensors.numpy import save_file
+    from transformers import AutoTokenizer
 
     from model.classifier import MultiHeadClassifier
-    from training import multitask
+    from training.multitask.export import export
+    from training.multitask.model import FROZEN, Calibrated, HeadSpec, MultiHeadModel
+    from training.multitask.weights import load_base, load_trained, pack, pack_base
 
-    base = multitask.pack_base(default_base_model(), tmp_path / "base")
+    base = pack_base(default_base_model(), tmp_path / "base")
     specs = [
-        multitask.HeadSpec("moderation", ["a", "b"], True, 128),
-        multitask.HeadSpec("stance", ["x", "y", "z"], False, 128),
+        HeadSpec("moderation", ["a", "b"], True, 128),
+        HeadSpec("stance", ["x", "y", "z"], False, 128),
     ]
     torch.manual_seed(0)
-    model = multitask.MultiHeadModel(multitask.load_base(base), specs).eval()
+    model = MultiHeadModel(load_base(base), specs).eval()
     calibration = {
         "moderation": {"scale": [0.8, 1.3], "bias": [-0.2, 0.1]},
         "stance": {"scale": [0.5] * 3, "bias": [0.0] * 3},
@@ -89,12 +92,12 @@ def test_multi_head_classifier_onnx_matches_pytorch(tmp_path, sentences) -> None
         "calibration": json.dumps(calibration),
     }
     weights = tmp_path / "m.safetensors"
-    save_file(multitask.pack(model.state_dict(), skip=(f"transformer.{multitask.FROZEN}",)),
+    save_file(pack(model.state_dict(), skip=(f"transformer.{FROZEN}",)),
               str(weights), metadata=meta)  # fmt: skip
-    multitask.export(weights, base, tmp_path / "onnx", keep_fp32=True)
-    trained, specs, calibration = multitask.load_trained(weights, base)
-    reference = multitask.Calibrated(trained, specs, calibration).eval()
-    tokenizer = multitask.AutoTokenizer.from_pretrained(base)
+    export(weights, base, tmp_path / "onnx", keep_fp32=True)
+    trained, specs, calibration = load_trained(weights, base)
+    reference = Calibrated(trained, specs, calibration).eval()
+    tokenizer = AutoTokenizer.from_pretrained(base)
     pairs = list(zip(sentences[:-1], sentences[1:]))
 
     singles = _pytorch_answers(reference, tokenizer, [{"a": s} for s in sentences], 128)
@@ -116,14 +119,18 @@ def test_weights_read_back_from_a_bundled_int8_model_compute_what_it_computes(
     is left): the PyTorch model it rebuilds answers what the int8 graph answers, up to the
     int8 graph's own activation rounding. A matrix put in the wrong layer, or not
     transposed, makes the answers unrelated."""
-    from model.classifier import MultiHeadClassifier
-    from training import multitask
+    from transformers import AutoTokenizer
 
-    base = multitask.pack_base(default_base_model(), tmp_path / "base")
-    weights = multitask.from_onnx(BUNDLED_MODEL_DIR / folder, base, tmp_path / "w.safetensors")
-    trained, specs, calibration = multitask.load_trained(weights, base)
-    rebuilt = multitask.Calibrated(trained, specs, calibration).eval()
-    tokenizer = multitask.AutoTokenizer.from_pretrained(base)
+    from model.classifier import MultiHeadClassifier
+    from training.multitask.export import from_onnx
+    from training.multitask.model import Calibrated
+    from training.multitask.weights import load_trained, pack_base
+
+    base = pack_base(default_base_model(), tmp_path / "base")
+    weights = from_onnx(BUNDLED_MODEL_DIR / folder, base, tmp_path / "w.safetensors")
+    trained, specs, calibration = load_trained(weights, base)
+    rebuilt = Calibrated(trained, specs, calibration).eval()
+    tokenizer = AutoTokenizer.from_pretrained(base)
     served = MultiHeadClassifier(BUNDLED_MODEL_DIR / folder).load()
     texts = sentences[:8]
     pairs = sentences[1:9] if folder == "pair" else None
@@ -177,13 +184,13 @@ def test_bundled_models_carry_no_int8_matmul_weights(folder: str) -> None:
 def _pytorch_answers(
     model: torch.nn.Module, tokenizer: object, rows: list[dict], max_tokens: int
 ) -> list[np.ndarray]:
-    """Each output of a multitask.Calibrated model over rows ({"a", "b"?}), one row per
-    pass as served: one (rows, labels) array per head."""
-    from training import multitask
+    """Each output of a Calibrated model (training/multitask/model.py) over rows ({"a",
+    "b"?}), one row per pass as served: one (rows, labels) array per head."""
+    from training.multitask.batches import _encode
 
     out = []
     for row in rows:
-        batch = multitask._encode(tokenizer, [row], max_tokens)
+        batch = _encode(tokenizer, [row], max_tokens)
         with torch.no_grad():
             out.append([p.numpy()[0] for p in model(**batch)])
     return [np.stack([o[k] for o in out]) for k in range(len(out[0]))]

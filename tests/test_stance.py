@@ -84,7 +84,7 @@ def test_a_comment_that_adds_what_the_article_leaves_out_disputes(
 
 
 # The same comment under two reports that say opposite things: its stance must turn with
-# the article (training.datasets.negated_claims). Model 0.5.10 gave the same label
+# the article (training.data.stance_synthetic.negated_claims). Model 0.5.10 gave the same label
 # under both reports in all three; 0.5.11 gets the coffee one, by a few hundredths.
 KEPT_BY_0_5_11 = pytest.mark.xfail(strict=True, reason="model 0.5.11: `agrees` under both")
 POLARITY_CASES = [  # (the report the comment agrees with, the one it disputes, comment)

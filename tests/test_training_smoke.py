@@ -18,8 +18,8 @@ pytest.importorskip("torch", reason="needs the train extra")
 import onnx  # noqa: E402
 
 from model import ArticleIn, CommentIn, Pipeline  # noqa: E402
-from training.datasets import default_data_dir  # noqa: E402
-from training.multitask import bf16_autocast  # noqa: E402
+from training.data.splits import default_data_dir  # noqa: E402
+from training.multitask.model import bf16_autocast  # noqa: E402
 
 REBUT = Path(sys.executable).parent / "rebut"
 
@@ -113,7 +113,8 @@ def test_float32_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_source_balance_weighs_a_label_by_its_share_within_its_source() -> None:
-    from training.multitask import _example_weights, _repeated
+    from training.multitask.batches import _repeated
+    from training.multitask.loss import _example_weights
 
     rows = [{"source": "fnc1", "y": y} for y in [0] * 8 + [1] * 2]
     rows += [{"source": "arc", "y": y} for y in [0] * 5 + [1] * 5]

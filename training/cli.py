@@ -29,9 +29,21 @@ def _need_training_extra() -> None:
 
 
 def train(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A recipe (training/configs/*.toml): run its steps in order; --out is its work "
+            "folder (default runs/<recipe>), and --data-dir, --cache-dir, --limit-per-source, "
+            "--epochs and --deadline-s, when given, go to every step that takes them."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="With --config: print the steps, run nothing.")
+    ] = False,
     out: Annotated[
-        Path, typer.Option(help="Run folder: inputs, weights, model/ and metrics.json.")
-    ] = Path("runs/latest"),
+        Path | None,
+        typer.Option(help="Run folder: inputs, weights, model/ and metrics.json [runs/latest]."),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Public datasets; default REBUT_DATA_DIR or ../shared/datasets."),
@@ -59,40 +71,73 @@ def train(
     keep_from: Annotated[
         Path | None, typer.Option(help="Model folder of --keep; default the bundled model.")
     ] = None,
-    epochs: Annotated[int, typer.Option(help="Epochs of each fine-tune.")] = 3,
+    epochs: Annotated[int | None, typer.Option(help="Epochs of each fine-tune [3].")] = None,
     deadline_s: Annotated[
         float | None, typer.Option(help="Stop each fine-tune after this many seconds.")
     ] = None,
     seed: int = 0,
 ) -> None:
-    """Train every model from the public datasets; write dev metrics."""
+    """Train every model from the public datasets and write dev metrics, or run a recipe
+    that makes one shipped model (--config)."""
     _need_training_extra()
-    from training.train import TrainConfig, kept_report
+    if config is not None:
+        options = {"data_dir": data_dir, "limit_per_source": limit_per_source}
+        options |= {"epochs": epochs, "deadline_s": deadline_s}
+        if cache_dir != Path("cache"):
+            options["cache_dir"] = cache_dir
+        _run_recipe(config, out, dry_run, options)
+        return
+    from training.train import TrainConfig
+
+    _run_training(
+        TrainConfig(
+            out=out or Path("runs/latest"),
+            data_dir=data_dir,
+            base_model=base_model,
+            limit_per_source=limit_per_source,
+            cache_dir=cache_dir,
+            seed=seed,
+            epochs=epochs if epochs is not None else 3,
+            weights_from=weights_from,
+            keep=tuple(name for name in keep.split(",") if name),
+            keep_from=keep_from,
+            deadline_s=deadline_s if deadline_s is not None else float("inf"),
+        )
+    )
+
+
+def _run_training(train_config) -> None:
+    from training.train import kept_report
     from training.train import train as run
 
-    config = TrainConfig(
-        out=out,
-        data_dir=data_dir,
-        base_model=base_model,
-        limit_per_source=limit_per_source,
-        cache_dir=cache_dir,
-        seed=seed,
-        epochs=epochs,
-        weights_from=weights_from,
-        keep=tuple(name for name in keep.split(",") if name),
-        keep_from=keep_from,
-        deadline_s=deadline_s if deadline_s is not None else float("inf"),
-    )
+    weights_from = train_config.weights_from
     if weights_from is not None and not weights_from.is_dir():
         typer.echo(f"error: --weights-from {weights_from} is not a folder", err=True)
         raise typer.Exit(2)
     try:
-        kept_report(config)
+        kept_report(train_config)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    report = run(config)
-    typer.echo(f"trained in {report['seconds']} s; metrics in {out / 'metrics.json'}", err=True)
+    report = run(train_config)
+    metrics = train_config.out / "metrics.json"
+    typer.echo(f"trained in {report['seconds']} s; metrics in {metrics}", err=True)
+
+
+def _run_recipe(path: Path, out: Path | None, dry_run: bool, options: dict) -> None:
+    from training.recipes import load_recipe, overridden, run_recipe
+
+    try:
+        recipe = overridden(load_recipe(path), **options)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    work = out or Path("runs") / recipe.name
+    run_recipe(recipe, work, echo=lambda line: typer.echo(line, err=True), dry_run=dry_run)
+    if not dry_run:
+        typer.echo(
+            f"recipe {recipe.name} done in {work}; it makes {', '.join(recipe.makes)}", err=True
+        )
 
 
 def export(
@@ -136,7 +181,7 @@ def eval_(
             f"error: unknown task {task!r}; choose one of {', '.join(TASKS)} or all", err=True
         )
         raise typer.Exit(2)
-    from training.datasets import default_data_dir
+    from training.data.splits import default_data_dir
     from training.grounding_eval import evaluate as evaluate_grounding
     from training.moderation_eval import evaluate as evaluate_moderation
     from training.stance_eval import evaluate as evaluate_stance

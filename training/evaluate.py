@@ -25,7 +25,7 @@ from sklearn.metrics import (
 
 if TYPE_CHECKING:
     from model.classifier import MultiHeadClassifier
-    from training.datasets import StanceExample
+    from training.data.examples import StanceExample
     from training.featurizer import Featurizer
 
 
@@ -353,8 +353,8 @@ def fnc1_uncapped_metrics(
     limit: int | None = None,
 ) -> dict:
     """The FNC-1 weighted score and macro-F1 on FNC-1's dev pairs at the data's own class
-    mix (datasets.load_fnc1_dev_uncapped)."""
-    from training.datasets import load_fnc1_dev_uncapped
+    mix (training.data.stance.load_fnc1_dev_uncapped)."""
+    from training.data.stance import load_fnc1_dev_uncapped
 
     examples = load_fnc1_dev_uncapped(data_dir)[:limit]
     gold = [e.label for e in examples]
@@ -375,9 +375,11 @@ def negated_claim_metrics(
 ) -> dict:
     """Does the stance head read the claim? ARC's and Perspectrum's agreeing and disputing
     dev comments against their claim negated, where gold is the opposite label
-    (datasets.negated_claims): `accuracy` on those, and `same_label`, the share of comments
-    whose predicted label did not change when the claim's polarity did."""
-    from training.datasets import load_stance, negated_claims
+    (training.data.stance_synthetic.negated_claims): `accuracy` on those, and
+    `same_label`, the share of comments whose predicted label did not change when the
+    claim's polarity did."""
+    from training.data.stance import load_stance
+    from training.data.stance_synthetic import negated_claims
 
     dev = [e for e in load_stance(data_dir)[1] if e.source in ("arc", "perspectrum")]
     both = [(e, negated) for e in dev for negated in negated_claims([e])][:limit]
@@ -399,12 +401,12 @@ def turned_report_metrics(
     limit: int | None = None,
 ) -> dict:
     """Does the stance head read the report? FNC-1 dev bodies with one sentence turned
-    (datasets.turned_reports): a statement and its negation, each under the report and
-    under the report saying the opposite. `accuracy` over the rows (judging the comment
-    alone gets half), `same_label`, the share of statements whose predicted label did not
-    change when only the report turned, and `right_*`, the accuracy on each of the four
-    rows."""
-    from training.datasets import turned_reports
+    (training.data.stance_synthetic.turned_reports): a statement and its negation, each
+    under the report and under the report saying the opposite. `accuracy` over the rows
+    (judging the comment alone gets half), `same_label`, the share of statements whose
+    predicted label did not change when only the report turned, and `right_*`, the
+    accuracy on each of the four rows."""
+    from training.data.stance_synthetic import turned_reports
 
     rows = turned_reports(data_dir, dev=True, limit=limit)
     if not rows:

@@ -11,7 +11,7 @@ from model.article_index import ArticleIndex, content_hash
 from model.grounding import evidence_text, retrieve
 from model.sentences import split_sentences
 from model.stance import stance_context
-from training import datasets
+from training.data.examples import GroundingExample, StanceExample
 from training.embedding_cache import CachingEncoder
 
 # CLEF 2019 marks only the sentences journalists chose to check: most plain factual claims
@@ -52,7 +52,7 @@ class Featurizer:
             texts.add(" ".join([title, *sentences[:2]]).strip() or body[:500])
         self.encoder.encode(sorted(texts, key=len))
 
-    def grounding_pairs(self, examples: list[datasets.GroundingExample]) -> list[tuple[str, str]]:
+    def grounding_pairs(self, examples: list[GroundingExample]) -> list[tuple[str, str]]:
         """(claim, evidence text) as the cross-encoder reads them at serving time: the
         evidence is what the pipeline's retrieval picks from the claim's article."""
         self.warm_articles([("", e.article) for e in examples])
@@ -63,7 +63,7 @@ class Featurizer:
             pairs.append((e.claim, evidence_text(index, retrieve(e.claim, claims[i], index))))
         return pairs
 
-    def stance_pairs(self, examples: list[datasets.StanceExample]) -> list[tuple[str, str]]:
+    def stance_pairs(self, examples: list[StanceExample]) -> list[tuple[str, str]]:
         """(comment, article context) as the stance cross-encoder reads them at serving
         time (model/stance.py `stance_context`)."""
         self.warm_articles([(e.article_title, e.article_body) for e in examples])

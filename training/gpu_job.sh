@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fine-tune rebut's models on a lent GPU machine in one call (the device tool's `run`),
-# from what this folder's .gpu/ carries: the packed base encoder (multitask.py pack-base)
+# from what this folder's .gpu/ carries: the packed base encoder (training.multitask pack-base)
 # and every task's inputs (task_inputs.py). Five trainings share the GPU at once:
 #   text       moderation + checkworthy on one encoder (what serving uses)
 #   pair       grounding + stance on one encoder (what serving uses)
@@ -25,7 +25,7 @@ mkdir -p "$OUT" "$OUT/logs"
 transformers.__version__, 'cuda', torch.cuda.is_available())"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --format=csv
 
-# JOBS: one line per training, "name tasks [fit options...]" (multitask.py fit --help)
+# JOBS: one line per training, "name tasks [fit options...]" (python -m training.multitask fit --help)
 JOBS=${JOBS:-"text moderation,checkworthy
 pair grounding,stance --max-tokens stance=320
 grounding grounding

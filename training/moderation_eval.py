@@ -21,8 +21,10 @@ from sklearn.metrics import roc_auc_score
 from model.pipeline import Pipeline
 from model.result import CommentIn
 from training.data import moderation
+from training.data.examples import ModerationExample
+from training.data.moderation_sources import load_moderation
 from training.data.pairs import norm
-from training.datasets import ModerationExample, default_data_dir, load_moderation
+from training.data.splits import default_data_dir
 
 BATCH = 64
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from model.result import ATTRIBUTES
 from training import ngram
-from training.datasets import default_data_dir
+from training.data.splits import default_data_dir
 from training.evaluate import moderation_targets, pick_flag_thresholds, predict_task
 from training.task_inputs import task_rows
 
@@ -42,12 +42,16 @@ def refit(model_dir: Path, data_dir: Path, labels: tuple[str, ...] = BLENDED) ->
     return {"ngram": report, "flag": config["thresholds"]["moderation"]["flag"]}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--labels", default=",".join(BLENDED))
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     labels = tuple(args.labels.split(","))
     print(json.dumps(refit(args.model_dir, args.data_dir or default_data_dir(), labels)))
 

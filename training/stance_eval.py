@@ -1,7 +1,8 @@
-"""The stance model's test figures: its real test split per source (datasets.load_stance_test:
-ARC's held-out claim clusters, Perspectrum's upstream test claims) and FNC-1's dev pairs
-with full bodies at the data's own class mix, each read as the pipeline reads a comment
-(the comment beside its article context, model/stance.py).
+"""The stance model's test figures: its real test split per source
+(training.data.stance.load_stance_test: ARC's held-out claim clusters, Perspectrum's
+upstream test claims) and FNC-1's dev pairs with full bodies at the data's own class mix,
+each read as the pipeline reads a comment (the comment beside its article context,
+model/stance.py).
 
     rebut eval stance        # dev figures, then these under "test"
 """
@@ -14,7 +15,8 @@ import numpy as np
 
 from model.classifier import MultiHeadClassifier
 from model.result import STANCE_LABELS
-from training.datasets import StanceExample, load_fnc1_dev_uncapped, load_stance_test
+from training.data.examples import StanceExample
+from training.data.stance import load_fnc1_dev_uncapped, load_stance_test
 from training.embedding_cache import CachingEncoder
 from training.evaluate import fnc_score, multiclass_metrics
 from training.featurizer import Featurizer

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from model.pipeline import BUNDLED_MODEL_DIR
 from model.result import ATTRIBUTES, GROUNDING_LABELS, STANCE_LABELS
-from training import datasets
+from training.data.loaders import LOADERS
+from training.data.splits import default_data_dir
 from training.embedding_cache import CachingEncoder
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES, Featurizer
 from training.labels import moderation_targets
@@ -49,7 +50,7 @@ def task_rows(
     splits: tuple[str, ...] = ("train", "dev"),
 ) -> Iterator[dict]:
     """The rows of one task, split by split."""
-    loader = getattr(datasets, f"load_{task}")
+    loader = LOADERS[task]
     train, dev = loader(data_dir, limit_per_source=limit)
     labels = TASK_LABELS[task]
     if task == "checkworthy":  # CLEF 2019 stays in dev only (training/train.py says why)
@@ -81,7 +82,7 @@ def unseen_moderation(data_dir: Path | None, loaded: list) -> dict[str, list]:
     from training.data import moderation
     from training.data.pairs import norm
 
-    root = Path(data_dir) if data_dir else datasets.default_data_dir()
+    root = Path(data_dir) if data_dir else default_data_dir()
     return moderation.load(root, {norm(e.text) for e in loaded})
 
 
@@ -139,14 +140,18 @@ def write_inputs(
     return counts
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--tasks", default=",".join(TASK_LABELS))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit-per-source", type=int, default=None)
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     counts = write_inputs(
         args.out, tuple(args.tasks.split(",")), args.data_dir, args.limit_per_source, args.cache_dir
     )

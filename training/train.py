@@ -9,7 +9,7 @@ Steps, each skipped when its output is already in the run folder:
 1. export the base encoder to ONNX int8 (`encoder/`): it embeds sentences for retrieval;
 2. write every task's inputs as the served models read them (`inputs.jsonl.xz`,
    training/task_inputs.py; retrieval runs with the encoder of step 1);
-3. fine-tune the two multi-head models (training/multitask.py): `text` (moderation,
+3. fine-tune the two multi-head models (training/multitask/): `text` (moderation,
    checkworthy) and `pair` (grounding, stance), or take their weights from
    --weights-from (training/gpu_job.sh writes them on a lent GPU machine);
 4. export each to ONNX (int8, calibrated);
@@ -17,7 +17,7 @@ Steps, each skipped when its output is already in the run folder:
    weight that cross-validates best on dev (training/ngram.py);
 6. pick thresholds on dev with the int8 files, and measure every task on dev, int8 beside
    fp32 (`model/`, `metrics.json`).
-Dev splits come from training/datasets.py, carved by article / claim / id.
+Dev splits come from training/data/splits.py, carved by article / claim / id.
 """
 
 from __future__ import annotations
@@ -32,11 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from model.result import ATTRIBUTES
-from training import evaluate, multitask, ngram
+from training import evaluate, ngram
 from training.embedding_cache import CachingEncoder, file_sha256
-from training.export_encoder import export_encoder, shift_weights_in_file
+from training.export_encoder import default_base_model, export_encoder, shift_weights_in_file
 from training.featurizer import CHECKWORTHY_TRAIN_SOURCES, Featurizer
 from training.inputs_file import read_inputs
+from training.multitask.export import export
+from training.multitask.fit import fit
+from training.multitask.weights import pack_base
 from training.task_inputs import write_inputs
 
 MODELS: dict[str, tuple[str, ...]] = {
@@ -157,71 +160,127 @@ def train(cfg: TrainConfig) -> dict:
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     started = time.time()
-    out = cfg.out
-    model_dir = out / "model"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    if not (model_dir / "encoder" / "model.onnx").is_file():
-        export_encoder(model_dir / "encoder", cfg.base_model)
-    inputs = out / "inputs.jsonl.xz"
-    if not inputs.is_file():
-        write_inputs(
-            inputs, data_dir=cfg.data_dir, limit_per_source=cfg.limit_per_source,
-            cache_dir=cfg.cache_dir, encoder_dir=model_dir / "encoder",
-        )  # fmt: skip
-    base = out / "base"
-    if not (base / "weights.safetensors").is_file():
-        from training.export_encoder import default_base_model
-
-        multitask.pack_base(cfg.base_model or default_base_model(), base)
-
-    training_logs = {}
-    task_models = {t: name for name, tasks in MODELS.items() for t in tasks}
+    model_dir = cfg.out / "model"
+    inputs, base = _prepare(cfg, model_dir)
     solo = {
         name: tasks
         for name, tasks in SOLO_MODELS.items()
         if name in cfg.keep
         or (cfg.weights_from and (cfg.weights_from / f"{name}.safetensors").is_file())
     }
+    task_models = {t: name for name, tasks in MODELS.items() for t in tasks}
+    for name, tasks in solo.items():
+        task_models.update(dict.fromkeys(tasks, name))
     kept = kept_report(cfg)
-    for name, tasks in {**MODELS, **solo}.items():
-        weights = out / "weights" / f"{name}.safetensors"
-        given = cfg.weights_from / f"{name}.safetensors" if cfg.weights_from else None
-        if name in solo:
-            task_models.update(dict.fromkeys(tasks, name))
-        if name in cfg.keep:
-            source = kept["folder"] / name
-            shutil.rmtree(model_dir / name, ignore_errors=True)
-            shutil.copytree(source, model_dir / name)
-            # a model kept from before 0.5.1 has int8 weights, which saturate on CPUs
-            # without VNNI; shifting them keeps the same integers (export_encoder.py)
-            shifted = shift_weights_in_file(model_dir / name / "model.onnx")
-            training_logs[name] = {
-                **kept["report"]["training"][name],
-                "kept_from": f"{kept['version']} ({name}/model.onnx, sha256 "
-                f"{file_sha256(source / 'model.onnx')[:16]}…"
-                + (", its int8 weights stored as uint8" if shifted else "")
-                + ")",
-            }
-            continue
-        if given is not None and given.is_file():
-            weights.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(given, weights)
-            training_logs[name] = {
-                "weights_from": str(given),
-                "sha256": file_sha256(given),
-            }
-            if given.with_suffix(".json").is_file():  # the log fit() wrote where it ran
-                training_logs[name]["log"] = json.loads(given.with_suffix(".json").read_text())
-        elif not weights.is_file():
-            training_logs[name] = multitask.fit(
-                inputs, base, name, list(tasks), weights.parent, cfg.epochs, cfg.batch_size,
-                cfg.learning_rate, cfg.deadline_s, cfg.seed,
-            )  # fmt: skip
-        multitask.export(weights, base, model_dir / name, keep_fp32=True)
+    training_logs = {
+        name: _make_model(cfg, name, tasks, inputs, base, kept)
+        for name, tasks in {**MODELS, **solo}.items()
+    }
+    training_logs = {name: log for name, log in training_logs.items() if log is not None}
 
     _, rows = read_inputs(inputs)
     dev = {t: [r for r in rows if r["task"] == t and r["split"] == "dev"] for t in evaluate.TASKS}
     ngram_report = blend_ngram(model_dir / "text", rows, dev["moderation"], cfg, kept)
+    thresholds, metrics = _dev_metrics(cfg, model_dir, rows, dev, task_models, solo, kept)
+    metrics["moderation"].update(ngram_report)
+    for name in {**MODELS, **solo}:
+        (model_dir / name / "model.fp32.onnx").unlink(missing_ok=name in cfg.keep)
+
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+    report = {
+        "config": config,
+        "seconds": round(time.time() - started),
+        "inputs_sha256": file_sha256(inputs),
+        "training": training_logs,
+        "metrics": metrics,
+    }
+    pipeline = {
+        "version": cfg.version,
+        "base_model": cfg.base_model,
+        "models": {name: name for name in {**MODELS, **solo}},
+        "tasks": task_models,
+        "thresholds": thresholds,
+    }
+    (model_dir / "run.json").write_text(json.dumps(pipeline, indent=2) + "\n")
+    (cfg.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    for t in evaluate.TASKS:
+        print(t, json.dumps(evaluate.headline(metrics[t])), flush=True)
+    return report
+
+
+def _prepare(cfg: TrainConfig, model_dir: Path) -> tuple[Path, Path]:
+    """Steps 1-2 and the packed base: the encoder's ONNX, the task inputs, the base
+    weights, each skipped when the run folder has it already."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if not (model_dir / "encoder" / "model.onnx").is_file():
+        export_encoder(model_dir / "encoder", cfg.base_model)
+    inputs = cfg.out / "inputs.jsonl.xz"
+    if not inputs.is_file():
+        write_inputs(
+            inputs, data_dir=cfg.data_dir, limit_per_source=cfg.limit_per_source,
+            cache_dir=cfg.cache_dir, encoder_dir=model_dir / "encoder",
+        )  # fmt: skip
+    base = cfg.out / "base"
+    if not (base / "weights.safetensors").is_file():
+        pack_base(cfg.base_model or default_base_model(), base)
+    return inputs, base
+
+
+def _make_model(
+    cfg: TrainConfig, name: str, tasks: tuple[str, ...], inputs: Path, base: Path, kept: dict
+) -> dict | None:
+    """Steps 3-4 for one model: kept as shipped, or its weights taken from --weights-from
+    or fine-tuned here, then exported. Returns its training log (None: already fitted in
+    this run folder, nothing new to say)."""
+    model_dir = cfg.out / "model"
+    if name in cfg.keep:
+        return _keep_model(name, kept, model_dir)
+    weights = cfg.out / "weights" / f"{name}.safetensors"
+    given = cfg.weights_from / f"{name}.safetensors" if cfg.weights_from else None
+    log = None
+    if given is not None and given.is_file():
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(given, weights)
+        log = {"weights_from": str(given), "sha256": file_sha256(given)}
+        if given.with_suffix(".json").is_file():  # the log fit() wrote where it ran
+            log["log"] = json.loads(given.with_suffix(".json").read_text())
+    elif not weights.is_file():
+        log = fit(
+            inputs, base, name, list(tasks), weights.parent, cfg.epochs, cfg.batch_size,
+            cfg.learning_rate, cfg.deadline_s, cfg.seed,
+        )  # fmt: skip
+    export(weights, base, model_dir / name, keep_fp32=True)
+    return log
+
+
+def _keep_model(name: str, kept: dict, model_dir: Path) -> dict:
+    """A model copied as shipped, with the training log it shipped with."""
+    source = kept["folder"] / name
+    shutil.rmtree(model_dir / name, ignore_errors=True)
+    shutil.copytree(source, model_dir / name)
+    # a model kept from before 0.5.1 has int8 weights, which saturate on CPUs without
+    # VNNI; shifting them keeps the same integers (export_encoder.py)
+    shifted = shift_weights_in_file(model_dir / name / "model.onnx")
+    return {
+        **kept["report"]["training"][name],
+        "kept_from": f"{kept['version']} ({name}/model.onnx, sha256 "
+        f"{file_sha256(source / 'model.onnx')[:16]}…"
+        + (", its int8 weights stored as uint8" if shifted else "")
+        + ")",
+    }
+
+
+def _dev_metrics(
+    cfg: TrainConfig,
+    model_dir: Path,
+    rows: list[dict],
+    dev: dict[str, list[dict]],
+    task_models: dict[str, str],
+    solo: dict[str, tuple[str, ...]],
+    kept: dict,
+) -> tuple[dict, dict]:
+    """Step 6: thresholds picked on dev with the int8 graphs, and every task measured on
+    dev, int8 beside fp32 (a kept model's fp32 figures come along with it)."""
     int8 = {
         t: evaluate.predict_task(model_dir, t, dev[t], folder=m) for t, m in task_models.items()
     }
@@ -250,7 +309,6 @@ def train(cfg: TrainConfig) -> dict:
     metrics["moderation"].update(
         evaluate.robustness_metrics(model_dir / "text", thresholds, dev["moderation"])
     )
-    metrics["moderation"].update(ngram_report)
     encoder = CachingEncoder.for_model(model_dir / "encoder", cfg.cache_dir)
     try:  # FNC-1 at its own class mix, and whether the head reads the claim and the report
         metrics["stance"].update(
@@ -261,26 +319,4 @@ def train(cfg: TrainConfig) -> dict:
         )  # fmt: skip
     finally:
         encoder.save()
-    for name in {**MODELS, **solo}:
-        (model_dir / name / "model.fp32.onnx").unlink(missing_ok=name in cfg.keep)
-
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
-    report = {
-        "config": config,
-        "seconds": round(time.time() - started),
-        "inputs_sha256": file_sha256(inputs),
-        "training": training_logs,
-        "metrics": metrics,
-    }
-    pipeline = {
-        "version": cfg.version,
-        "base_model": cfg.base_model,
-        "models": {name: name for name in {**MODELS, **solo}},
-        "tasks": task_models,
-        "thresholds": thresholds,
-    }
-    (model_dir / "run.json").write_text(json.dumps(pipeline, indent=2) + "\n")
-    (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    for t in evaluate.TASKS:
-        print(t, json.dumps(evaluate.headline(metrics[t])), flush=True)
-    return report
+    return thresholds, metrics

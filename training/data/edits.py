@@ -15,7 +15,7 @@ import random
 import re
 
 from training.data.pairs import GroundingPair
-from training.datasets import _NUMBER, _entities, _other_number, _turn_negation
+from training.data.perturbations import _NUMBER, _entities, _other_number, _turn_negation
 
 # pair sources whose supported rows are one claim against the passage that states it
 BASES = ("mrpc", "stsb", "check_covid", "healthver", "climate_fever", "fever_symmetric", "rte")

@@ -1,5 +1,5 @@
 """The grounding model's data: every source as train / dev / test rows, and the rows the
-cross-encoder trains on, written as training/multitask.py reads them.
+cross-encoder trains on, written as training/multitask/ reads them.
 
     python -m training.data.grounding --out runs/grounding.jsonl.xz
 
@@ -28,8 +28,9 @@ from model.result import GROUNDING_LABELS
 from model.sentences import split_sentences
 from training.data import factcheck, nli, summaries
 from training.data.edits import one_fact_changed
+from training.data.grounding_human import _fnc_headlines
 from training.data.pairs import GroundingPair, norm
-from training.datasets import _fnc_headlines
+from training.data.splits import default_data_dir
 
 NOT_SUPPORTED = -1  # y of a binary source's negative: any label but `supported`
 # training rows kept per (source, label), sampled by hash: the large binary sources
@@ -185,15 +186,17 @@ def write(
     return counts
 
 
-def main(argv: list[str] | None = None) -> None:
-    from training.datasets import default_data_dir
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"))
     parser.add_argument("--edits", type=int, default=0, help="synthetic one-fact-changed rows")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     counts = write(args.out, args.data_dir or default_data_dir(), args.cache_dir, args.edits)
     for (source, split), n in sorted(counts.items()):
         print(f"{source:16} {split:5} {n:7,}")

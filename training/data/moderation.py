@@ -21,8 +21,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from training.data.examples import ModerationExample
 from training.data.pairs import norm
-from training.datasets import ModerationExample
 
 SALT = "rebut-moderation-v1"
 TEST_PERCENT, DEV_PERCENT = 15, 15
