@@ -201,7 +201,10 @@ class Pipeline:
         ]
 
     def _claim_rows(
-        self, seg: stages.Segments, claims_later: stages.Later | None, moderation_later
+        self,
+        seg: stages.Segments,
+        claims_later: stages.Later | None,
+        moderation_later: stages.Later,
     ) -> list[stages.ClaimRow]:
         """The batch's claims, from the check-worthiness model, or from the text model's
         check-worthiness head when that one model answers both."""

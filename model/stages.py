@@ -156,7 +156,9 @@ def queue_moderation(model: MultiHeadClassifier, seg: Segments) -> Later:
     )
 
 
-def find_claims(seg: Segments, sentence_p: np.ndarray, clause_p: np.ndarray, threshold: float):
+def find_claims(
+    seg: Segments, sentence_p: np.ndarray, clause_p: np.ndarray, threshold: float
+) -> list[ClaimRow]:
     """Every claim, in comment order.
 
     A sentence is one claim, or, where at least two of its clauses are claims on their

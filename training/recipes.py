@@ -27,7 +27,7 @@ from training import refit_moderation, task_inputs
 from training.data import grounding as grounding_inputs
 from training.export import export
 from training.multitask import cli as multitask_cli
-from training.train import TrainConfig, kept_report, train
+from training.train import TrainConfig, train
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -118,9 +118,9 @@ def load_recipe(path: Path | str) -> Recipe:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"{path}: {error}") from None
-    unknown = set(raw) - {"name", "about", "makes", "steps"}
-    if unknown or not raw.get("steps"):
-        raise ValueError(f"{path}: needs name, about, makes and [[steps]]; unknown: {unknown}")
+    keys = {"name", "about", "makes", "steps"}
+    if set(raw) != keys or not raw["steps"]:
+        raise ValueError(f"{path}: needs exactly {sorted(keys)} (steps as [[steps]] tables)")
     steps = []
     for n, table in enumerate(raw["steps"], 1):
         options = dict(table)
@@ -128,8 +128,7 @@ def load_recipe(path: Path | str) -> Recipe:
         if run not in RUNNERS and run not in BUILTIN:
             raise ValueError(f"{path}: step {n}: run must be one of {[*RUNNERS, *BUILTIN]}")
         steps.append(Step(run, options))
-    recipe = Recipe(raw.get("name", path.stem), raw.get("about", ""), raw.get("makes", []), steps)
-    recipe.path = path
+    recipe = Recipe(raw["name"], raw["about"], raw["makes"], steps, path)
     for n, step in enumerate(steps, 1):
         try:
             check_step(step)
@@ -220,6 +219,4 @@ def _train(step: Step, work: Path) -> None:
             options[key] = tuple(value)  # type: ignore[arg-type]
         else:
             options[key] = value
-    config = TrainConfig(**options)  # type: ignore[arg-type]
-    kept_report(config)
-    train(config)
+    train(TrainConfig(**options))  # type: ignore[arg-type]
